@@ -1,0 +1,1 @@
+"""Commission models (rates, reps, lines)."""

@@ -1,0 +1,1 @@
+"""Write services of the customers app, one module per job (Fishbowl import, customer sync)."""

@@ -1,0 +1,16 @@
+"""Fixtures shared by every test module."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+@pytest.fixture
+def staff_user(db):
+    """A staff user with every permission (a superuser), as a person working in the admin."""
+    return get_user_model().objects.create_superuser("alice", "alice@example.com", "alice-password")
+
+
+@pytest.fixture
+def second_staff_user(db):
+    """Another superuser: a second person (approvals must come from someone else)."""
+    return get_user_model().objects.create_superuser("bob", "bob@example.com", "bob-password")
