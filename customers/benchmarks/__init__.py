@@ -1,0 +1,1 @@
+"""Benchmarks of the customers app (import, customer sync); run with `manage.py bench`."""
