@@ -6,10 +6,13 @@ Each app may hold ``<app>/benchmarks.py`` (or a ``benchmarks/`` package) whose f
 
 import importlib
 import pkgutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -90,3 +93,28 @@ class Measure:
     def peak_mib(self) -> float:
         """Peak resident memory above the starting point, in MiB."""
         return round((self.rss_peak - self.rss_start) / 2**20, 1)
+
+
+@contextmanager
+def scratch_database():
+    """Point the default connection at a fresh, migrated SQLite file for the duration of a benchmark.
+
+    Benchmarks fill tables with hundreds of thousands of rows; they must never touch the real database. On
+    PostgreSQL (``DATABASE_URL`` set) this refuses: run benchmarks on the embedded default.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    conn = connections["default"]
+    if conn.vendor != "sqlite":
+        raise RuntimeError("Benchmarks run on the embedded SQLite default; unset DATABASE_URL.")
+    original = conn.settings_dict["NAME"]
+    with tempfile.TemporaryDirectory(prefix="copperhub-bench-") as tmp:
+        conn.close()
+        conn.settings_dict["NAME"] = str(Path(tmp) / "bench.sqlite3")
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+            yield conn.settings_dict["NAME"]
+        finally:
+            conn.close()
+            conn.settings_dict["NAME"] = original

@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "django_q",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "customers",
@@ -191,10 +190,17 @@ LOGGING = {
 # --- REST API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "copperhub.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "copperhub.api.authentication.ReadOnlyTokenCannotWrite",
+        "copperhub.api.authentication.HasRequiredPermission",
+    ],
+    "EXCEPTION_HANDLER": "copperhub.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "copperhub.api.pagination.StablePagination",
+    "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
@@ -203,6 +209,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Read-mostly API over Copper/Fishbowl mirrors, syncs, change sets, integrity and commissions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "copperhub.api.schema.add_error_responses",
+    ],
 }
 
 # --- Sync runs (progress) ---------------------------------------------------------------------------------
@@ -225,6 +237,8 @@ COPPER_BASE_URL = os.environ.get("COPPER_BASE_URL", "https://api.copper.com/deve
 COPPER_RATE_LIMIT_PER_MINUTE = env_float("COPPER_RATE_LIMIT_PER_MINUTE", 180)
 COPPER_TIMEOUT_SECONDS = env_float("COPPER_TIMEOUT_SECONDS", 30.0)
 COPPER_MAX_RETRIES = env_int("COPPER_MAX_RETRIES", 5)
+# First backoff step after a 429 without Retry-After, a 5xx or a connection error (doubles, with jitter).
+COPPER_BACKOFF_SECONDS = env_float("COPPER_BACKOFF_SECONDS", 1.0)
 # Custom-field names (resolved to definition ids at run time; ids differ per Copper account).
 COPPER_FIELD_ACCOUNT_ORDER_ID = os.environ.get("COPPER_FIELD_ACCOUNT_ORDER_ID", "Account Order ID")
 COPPER_FIELD_ACTIVE_CUSTOMER = os.environ.get("COPPER_FIELD_ACTIVE_CUSTOMER", "Active Customer")
@@ -235,9 +249,64 @@ COPPER_FIELD_SALES_PERSON = os.environ.get("COPPER_FIELD_SALES_PERSON", "Fishbow
 # --- Customer sync ----------------------------------------------------------------------------------------
 # Run the customer sync automatically after every successful Copper pull.
 CUSTOMER_SYNC_AFTER_PULL = env_bool("CUSTOMER_SYNC_AFTER_PULL", True)
+# Copper companies read, compared and written per page (one transaction per page); memory grows with this.
+CUSTOMER_SYNC_BATCH_SIZE = env_int("CUSTOMER_SYNC_BATCH_SIZE", 2000)
 
 # --- Metrics push -----------------------------------------------------------------------------------------
+# Sales-order statuses that count as sales: Issued, In Progress, Fulfilled, Closed Short, Historical.
+METRICS_ORDER_STATUSES = [int(s) for s in env_list("METRICS_ORDER_STATUSES", ["20", "25", "60", "70", "95"])]
+METRICS_INCLUDE_SHIPPING = env_bool("METRICS_INCLUDE_SHIPPING", False)
+METRICS_INCLUDE_CARD_FEES = env_bool("METRICS_INCLUDE_CARD_FEES", False)
+METRICS_SAMPLE_KIT_PRODUCT = os.environ.get("METRICS_SAMPLE_KIT_PRODUCT", "SAMPLE-KIT")
+# Copper fields no mapping may ever target (the old system forced "Active Customer = true" on every push).
+METRICS_PROTECTED_FIELDS = env_list(
+    "METRICS_PROTECTED_FIELDS",
+    ["Account Order ID", "Active Customer", "Account Type", "Region", "Fishbowl Assigned Sales Person"],
+)
+# A number that changes by more than this factor (either way) is flagged for the reviewer.
+METRICS_SUSPICIOUS_FACTOR = env_float("METRICS_SUSPICIOUS_FACTOR", 3.0)
+# One-person shops may approve their own change sets; off by default.
+METRICS_ALLOW_SELF_APPROVAL = env_bool("METRICS_ALLOW_SELF_APPROVAL", False)
+METRICS_CHANGESET_MAX_AGE_HOURS = env_float("METRICS_CHANGESET_MAX_AGE_HOURS", 24)
+# Copper Date fields hold unix seconds; a date is written as midnight in this zone and read back in it.
+METRICS_DATE_TIMEZONE = os.environ.get("METRICS_DATE_TIMEZONE", TIME_ZONE)
+# Companies re-read from Copper per request (search with ids; Copper's page size max is 200).
+METRICS_BATCH_SIZE = env_int("METRICS_BATCH_SIZE", 200)
+# Off (default): a PUT carries the company's whole custom_fields list as just re-read, changed entries replaced
+# (correct whether Copper merges or replaces the list). On: only the changed entries (relies on Copper merging).
+METRICS_PUT_CHANGED_ONLY = env_bool("METRICS_PUT_CHANGED_ONLY", False)
 
 # --- Integrity --------------------------------------------------------------------------------------------
+# Per check: the finding count at which it turns warning / critical (0 = never). Env: INTEGRITY_<CHECK>_WARNING.
+INTEGRITY_THRESHOLDS = {
+    name: {
+        "warning": env_int(f"INTEGRITY_{name.upper()}_WARNING", warning),
+        "critical": env_int(f"INTEGRITY_{name.upper()}_CRITICAL", critical),
+    }
+    for name, (warning, critical) in {
+        "customer_gap": (1, 25),
+        "duplicate_account_ids": (1, 0),
+        "customers_inactive_company": (1, 50),
+        "orders_unattributed": (1, 100),
+        "account_types": (1, 25),
+        "sales_reps": (1, 0),
+        "copper_metrics": (1, 50),
+    }.items()
+}
+# Staleness: hours after which the last successful run of a kind is warning (critical at 3x, or never ran; 0 = off).
+INTEGRITY_STALE_HOURS = {
+    "copper_pull": env_float("INTEGRITY_STALE_HOURS_COPPER_PULL", 26),
+    "customer_sync": env_float("INTEGRITY_STALE_HOURS_CUSTOMER_SYNC", 26),
+    "metrics_apply": env_float("INTEGRITY_STALE_HOURS_METRICS_APPLY", 24 * 8),
+}
+# Findings kept per check and report (the counts stay exact).
+INTEGRITY_FINDINGS_LIMIT = env_int("INTEGRITY_FINDINGS_LIMIT", 200)
+# Alerts on a change of state: emailed here (else to ADMINS) and posted to the webhook (Slack-compatible JSON).
+INTEGRITY_ALERT_EMAILS = env_list("INTEGRITY_ALERT_EMAILS", [])
+INTEGRITY_ALERT_WEBHOOK_URL = os.environ.get("INTEGRITY_ALERT_WEBHOOK_URL", "")
+INTEGRITY_ALERT_TIMEOUT_SECONDS = env_float("INTEGRITY_ALERT_TIMEOUT_SECONDS", 5.0)
+INTEGRITY_ALERT_MAX_ATTEMPTS = env_int("INTEGRITY_ALERT_MAX_ATTEMPTS", 8)
+# Reports shown in the dashboard's trend charts.
+INTEGRITY_TREND_REPORTS = env_int("INTEGRITY_TREND_REPORTS", 20)
 
 # --- Commissions ------------------------------------------------------------------------------------------

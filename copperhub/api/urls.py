@@ -1,4 +1,34 @@
-"""REST API routes under /api/v1/."""
+"""REST API routes under /api/v1/: one view per operation."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from copperhub.api.errors import api_not_found
+from copperhub.api.views import customers, syncs
 
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("copper-companies/", customers.CopperCompanyListApi.as_view(), name="copper-company-list"),
+    path(
+        "copper-companies/<int:copper_id>/",
+        customers.CopperCompanyDetailApi.as_view(),
+        name="copper-company-detail",
+    ),
+    path("fishbowl-customers/", customers.FishbowlCustomerListApi.as_view(), name="fishbowl-customer-list"),
+    path(
+        "fishbowl-customers/<int:pk>/",
+        customers.FishbowlCustomerDetailApi.as_view(),
+        name="fishbowl-customer-detail",
+    ),
+    path("sales-orders/", customers.SalesOrderListApi.as_view(), name="sales-order-list"),
+    path("sales-orders/<int:pk>/", customers.SalesOrderDetailApi.as_view(), name="sales-order-detail"),
+    path("sync-runs/", syncs.SyncRunListApi.as_view(), name="sync-run-list"),
+    path("sync-runs/<int:pk>/", syncs.SyncRunDetailApi.as_view(), name="sync-run-detail"),
+    path("copper-pulls/", syncs.CopperPullStartApi.as_view(), name="copper-pull-start"),
+    path("customer-syncs/", syncs.CustomerSyncStartApi.as_view(), name="customer-sync-start"),
+    path("metrics-dry-runs/", syncs.MetricsDryRunStartApi.as_view(), name="metrics-dry-run-start"),
+    # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
+    re_path(r"^.*$", api_not_found),
+]

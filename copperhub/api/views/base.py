@@ -1,0 +1,48 @@
+"""Shared shape of the read endpoints: cursor-paginated JSON, filters, ordering, and streamed CSV."""
+
+import django_filters
+from django import forms
+from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics
+from rest_framework.filters import OrderingFilter
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+
+from copperhub.api.pagination import StablePagination
+from copperhub.api.renderers import CSVRenderer, csv_rows
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An integer id filter bounded to 64 bits, so no input can overflow the database's integer type."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class ListApi(generics.ListAPIView):
+    """A list endpoint; ``?format=csv`` streams every filtered row (no pagination) as CSV."""
+
+    pagination_class = StablePagination
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    csv_filename = "export.csv"
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) != "csv":
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        serializer_class = self.get_serializer_class()
+        context = self.get_serializer_context()
+        fields = list(serializer_class().fields)
+        rows = (serializer_class(obj, context=context).data for obj in queryset.iterator(chunk_size=2000))
+        response = StreamingHttpResponse(csv_rows(rows, fields), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+        return response
+
+
+class DetailApi(generics.RetrieveAPIView):
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
