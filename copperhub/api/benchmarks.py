@@ -42,7 +42,7 @@ def bench_api(*, companies: int, page_size: int) -> dict:
                 batch = []
         CopperCompany.objects.bulk_create(batch)
         user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password")
-        client = APIClient()
+        client = APIClient(HTTP_HOST="localhost")
         client.force_authenticate(user)
         url = f"/api/v1/copper-companies/?page_size={page_size}"
         times, queries, rows = [], set(), 0
