@@ -1,0 +1,222 @@
+"""Admin for commissions: reps, rates, settings, pins, overrides, spiffs, computed lines and the monthly report.
+
+The report page (month picker, per-rep summary, unattributed orders, CSV export) and the "Calculate" button
+hang off the commission lines' admin URLs; the button queues a run and shows its progress page.
+"""
+
+import csv
+from datetime import date
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+
+from commissions.models import (
+    CommissionLine,
+    CommissionOverride,
+    CommissionRate,
+    CommissionSettings,
+    CustomerStatusPin,
+    SalesRep,
+    Spiff,
+)
+from commissions.months import month_format, month_parse, months_add
+from commissions.selectors import (
+    commission_lines_csv_rows,
+    commission_month_totals,
+    commission_months,
+    commission_rep_summary,
+    commission_runs_recent,
+    commission_unattributed_lines,
+)
+from commissions.services import commission_calculate_start
+from syncs.services.runs import SyncRunAlreadyActive
+
+UNATTRIBUTED_SHOWN = 500
+
+
+@admin.register(SalesRep)
+class SalesRepAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "fishbowl_username", "title", "is_commissioned", "is_active", "copper_user"]
+    list_editable = ["title", "is_commissioned", "is_active"]
+    list_filter = ["title", "is_commissioned", "is_active"]
+    search_fields = ["name", "fishbowl_username"]
+    raw_id_fields = ["copper_user"]
+
+
+@admin.register(CommissionRate)
+class CommissionRateAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "title", "segment", "customer_status", "rate"]
+    list_editable = ["rate"]
+    list_filter = ["title", "segment", "customer_status"]
+    list_per_page = 200
+
+
+@admin.register(CommissionSettings)
+class CommissionSettingsAdmin(SimpleHistoryAdmin):
+    """One row: the list opens it directly."""
+
+    def has_add_permission(self, request):
+        return not CommissionSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        settings_row, _ = CommissionSettings.objects.get_or_create(pk=1)
+        return redirect("admin:commissions_commissionsettings_change", settings_row.pk)
+
+
+class RecordsWhoMixin:
+    """Fills the "who" field of a row with the person saving it."""
+
+    who_field = ""
+
+    def save_model(self, request, obj, form, change):
+        setattr(obj, self.who_field, request.user)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CustomerStatusPin)
+class CustomerStatusPinAdmin(RecordsWhoMixin, SimpleHistoryAdmin):
+    who_field = "pinned_by"
+    list_display = ["customer", "status", "reason", "pinned_by", "pinned_at"]
+    list_filter = ["status"]
+    search_fields = ["customer__account_number", "customer__name", "reason"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["pinned_by", "pinned_at"]
+
+
+@admin.register(CommissionOverride)
+class CommissionOverrideAdmin(RecordsWhoMixin, SimpleHistoryAdmin):
+    """Reason is a required field: an override without one cannot be saved."""
+
+    who_field = "created_by"
+    list_display = ["order", "rate", "amount", "reason", "created_by", "updated_at"]
+    search_fields = ["order__number", "reason"]
+    raw_id_fields = ["order"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+
+@admin.register(Spiff)
+class SpiffAdmin(SimpleHistoryAdmin):
+    list_display = ["product_number", "kind", "value", "start_date", "end_date", "description"]
+    list_filter = ["kind"]
+    search_fields = ["product_number", "description"]
+
+
+@admin.register(CommissionLine)
+class CommissionLineAdmin(admin.ModelAdmin):
+    list_display = [
+        "month",
+        "order_number",
+        "date_issued",
+        "sales_person",
+        "rep",
+        "customer_account_number",
+        "segment",
+        "customer_status",
+        "revenue",
+        "base",
+        "rate",
+        "amount",
+        "spiff_amount",
+        "override_applied",
+        "attributed",
+        "reason",
+    ]
+    list_filter = ["month", "rep", "attributed", "reason", "segment", "customer_status"]
+    search_fields = ["order_number", "sales_person", "customer_account_number"]
+    list_select_related = ["rep"]
+    show_full_result_count = False
+    change_list_template = "commissions/commissionline_change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("report/", view(self.report_view), name="commissions_commissionline_report"),
+            path("report/calculate/", view(require_POST(self.calculate_view)), name="commissions_calculate"),
+            path("report/export.csv", view(self.export_view), name="commissions_commissionline_export"),
+            *super().get_urls(),
+        ]
+
+    def _month(self, request) -> date:
+        raw = request.GET.get("month") or request.POST.get("month")
+        if raw:
+            try:
+                return month_parse(raw)
+            except ValueError as exc:
+                messages.error(request, str(exc))
+        months = commission_months()
+        return months[0] if months else months_add(timezone.localdate().replace(day=1), -1)
+
+    def report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        month = self._month(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Commissions {month_format(month)}",
+            "opts": self.model._meta,
+            "month": month_format(month),
+            "months": [month_format(m) for m in commission_months()],
+            "totals": commission_month_totals(month=month),
+            "reps": commission_rep_summary(month=month),
+            "unattributed": commission_unattributed_lines(month=month).select_related("customer")[
+                :UNATTRIBUTED_SHOWN
+            ],
+            "unattributed_shown": UNATTRIBUTED_SHOWN,
+            "runs": commission_runs_recent(),
+            "can_calculate": request.user.has_perm("commissions.calculate_commissions"),
+        }
+        return TemplateResponse(request, "commissions/report.html", context)
+
+    def calculate_view(self, request):
+        if not request.user.has_perm("commissions.calculate_commissions"):
+            raise PermissionDenied
+        report = reverse("admin:commissions_commissionline_report")
+        try:
+            run = commission_calculate_start(
+                month=request.POST.get("month", ""),
+                sales_person=request.POST.get("sales_person") or None,
+                user=request.user,
+            )
+        except (ValueError, SyncRunAlreadyActive) as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(report)
+        messages.success(request, f"{run} queued for {run.options['month']}.")
+        try:
+            return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[run.pk]))
+        except NoReverseMatch:
+            return HttpResponseRedirect(reverse("admin:syncs_syncrun_change", args=[run.pk]))
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        month = self._month(request)
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in commission_lines_csv_rows(month=month)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="commissions-{month_format(month)}.csv"'
+        return response
