@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from copperhub.api.errors import api_not_found
-from copperhub.api.views import customers, syncs
+from copperhub.api.views import commissions, customers, syncs
 
 app_name = "api"
 urlpatterns = [
@@ -29,6 +29,13 @@ urlpatterns = [
     path("copper-pulls/", syncs.CopperPullStartApi.as_view(), name="copper-pull-start"),
     path("customer-syncs/", syncs.CustomerSyncStartApi.as_view(), name="customer-sync-start"),
     path("metrics-dry-runs/", syncs.MetricsDryRunStartApi.as_view(), name="metrics-dry-run-start"),
+    path("commission-lines/", commissions.CommissionLineListApi.as_view(), name="commission-line-list"),
+    path("commission-report/", commissions.CommissionReportApi.as_view(), name="commission-report"),
+    path(
+        "commission-calculations/",
+        commissions.CommissionCalculationStartApi.as_view(),
+        name="commission-calculation-start",
+    ),
     # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
     re_path(r"^.*$", api_not_found),
 ]
