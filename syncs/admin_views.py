@@ -1,0 +1,322 @@
+"""Admin pages for sync runs: each run's live progress page (and the JSON it polls), the sync dashboard, and
+the start and cancel buttons.
+
+The views parse input, call one service (``sync_run_start`` or ``sync_run_cancel``) and report back through
+admin messages and redirects; the numbers come from ``progress_snapshot``. ``SyncRunViewsMixin`` is mixed into
+``SyncRunAdmin`` so the URLs live under ``admin/syncs/syncrun/`` with the admin's own permission checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from commissions.months import month_parse, months_add
+from syncs.models import SyncRun, SyncRunLog
+from syncs.progress import progress_snapshot
+from syncs.services.runs import RUNNERS, SyncRunAlreadyActive, sync_run_cancel, sync_run_start
+
+Kind = SyncRun.Kind
+Status = SyncRun.Status
+
+# Log entries rendered with the page (oldest first, as they happened) and sent per poll; the run's log itself
+# is bounded by SYNC_RUN_LOG_LIMIT, and the page says when it shows fewer than the run holds.
+LOG_PAGE_LIMIT = 500
+LOG_POLL_LIMIT = 200
+# Cards on the dashboard, in this order; kinds without a button are started elsewhere (change sets).
+DASHBOARD_KINDS = (
+    Kind.COPPER_PULL,
+    Kind.CUSTOMER_SYNC,
+    Kind.COMMISSIONS,
+    Kind.INTEGRITY,
+    Kind.METRICS_DRY_RUN,
+    Kind.METRICS_APPLY,
+    Kind.METRICS_ROLLBACK,
+    Kind.FISHBOWL_IMPORT,
+)
+STARTED_ELSEWHERE = {
+    Kind.METRICS_DRY_RUN: "Started from a metrics change set.",
+    Kind.METRICS_APPLY: "Started from an approved metrics change set.",
+    Kind.METRICS_ROLLBACK: "Started from an applied metrics change set.",
+    Kind.FISHBOWL_IMPORT: "Started by the Fishbowl import.",
+}
+
+STANDARD_COUNTS = (
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("unchanged", "Unchanged"),
+    ("skipped", "Skipped"),
+    ("errors", "Errors"),
+)
+QUEUED_HINT_AFTER_SECONDS = 10
+NOT_STARTABLE = "There is no start button called {button!r}."
+ALREADY_ACTIVE = "A {kind} is already {status} (run #{pk}): here it is. Wait for it to finish or cancel it."
+
+
+@dataclass(frozen=True)
+class StartButton:
+    """One button on the dashboard: which run it starts and with which options."""
+
+    key: str
+    label: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+    needs_month: bool = False
+    primary: bool = False
+
+
+START_BUTTONS = {
+    button.key: button
+    for button in (
+        StartButton("copper_pull", "Copper pull", Kind.COPPER_PULL, {"full": False}, primary=True),
+        StartButton("copper_pull_full", "Copper pull (full)", Kind.COPPER_PULL, {"full": True}),
+        StartButton("customer_sync_dry_run", "Customer sync (dry run)", Kind.CUSTOMER_SYNC, {"apply": False}),
+        StartButton("customer_sync_apply", "Customer sync (apply)", Kind.CUSTOMER_SYNC, {"apply": True}),
+        StartButton("commissions", "Calculate commissions", Kind.COMMISSIONS, needs_month=True, primary=True),
+        StartButton("integrity", "Integrity check", Kind.INTEGRITY, {"trigger": "on_demand"}, primary=True),
+    )
+}
+
+
+def start_options(*, button: StartButton, data: Any) -> dict[str, Any]:
+    """The options a button starts its run with; ``ValueError`` (a message for a person) on bad input."""
+    options = dict(button.options)
+    if button.needs_month:
+        options["month"] = month_parse(data.get("month", "")).strftime("%Y-%m")
+    return options
+
+
+def run_start_from_request(*, request: HttpRequest, button: StartButton) -> HttpResponse:
+    """Start ``button``'s run for the requesting user and redirect to its progress page (or the active one's)."""
+    try:
+        options = start_options(button=button, data=request.POST)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("admin:syncs_syncrun_dashboard"))
+    try:
+        run = sync_run_start(kind=button.kind, user=request.user, options=options)
+    except SyncRunAlreadyActive as exc:
+        active = exc.run
+        messages.warning(
+            request,
+            ALREADY_ACTIVE.format(kind=active.get_kind_display().lower(), status=active.status, pk=active.pk),
+        )
+        return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[active.pk]))
+    return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[run.pk]))
+
+
+def duration_text(seconds: float | None) -> str:
+    """``75`` → ``"1 min 15 s"``; the same wording the progress page uses."""
+    if seconds is None:
+        return "–"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def count_figures(snapshot: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(name, label, value) for the counters every run has, then the kind's own counts by name."""
+    figures = [(name, label, snapshot[name]) for name, label in STANDARD_COUNTS]
+    figures += [(name, count_label(name), value) for name, value in sorted(snapshot["counts"].items())]
+    return figures
+
+
+def count_label(name: str) -> str:
+    """``users_created`` → ``Users created`` (the progress script words kind-specific counts the same way)."""
+    return name.replace("_", " ").capitalize()
+
+
+def snapshot_with_waiting(run: SyncRun) -> dict[str, Any]:
+    """``progress_snapshot`` plus how long a queued run has waited (for the "is a worker running?" hint)."""
+    snapshot = progress_snapshot(run)
+    waiting = None
+    if run.status == Status.QUEUED and run.queued_at:
+        waiting = round((timezone.now() - run.queued_at).total_seconds(), 1)
+    snapshot["waiting_seconds"] = waiting
+    return snapshot
+
+
+def log_entry_dict(entry: SyncRunLog) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "level": entry.level,
+        "level_display": entry.get_level_display(),
+        "code": entry.code,
+        "record": entry.record,
+        "message": entry.message,
+        "created_at": entry.created_at.isoformat() if entry.created_at else None,
+    }
+
+
+def copper_configuration_problem() -> str:
+    """Which Copper setting is missing (shown on the dashboard before anyone starts a pull), or ''."""
+    missing = [name for name in ("COPPER_API_KEY", "COPPER_USER_EMAIL") if not getattr(settings, name, "")]
+    if not missing:
+        return ""
+    return (
+        f"Copper is not configured ({', '.join(missing)} not set): a Copper pull will fail with that message "
+        "until it is."
+    )
+
+
+class SyncRunViewsMixin:
+    """Progress page, progress JSON, dashboard, start and cancel, for ``SyncRunAdmin``."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("dashboard/", view(self.dashboard_view), name="syncs_syncrun_dashboard"),
+            path("start/", view(self.start_view), name="syncs_syncrun_start"),
+            path("<int:run_id>/progress/", view(self.progress_view), name="syncs_syncrun_progress"),
+            # Not wrapped in admin_view: a poll from an expired session gets a 403 JSON, not the login page.
+            path("<int:run_id>/progress.json", self.progress_json_view, name="syncs_syncrun_progress_json"),
+            path("<int:run_id>/cancel/", view(self.cancel_view), name="syncs_syncrun_cancel"),
+            *super().get_urls(),
+        ]
+
+    # --- permissions -----------------------------------------------------------------------------------------
+    def has_start_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("syncs.start_syncrun")
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("syncs.cancel_syncrun")
+
+    def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            **extra,
+        }
+
+    # --- progress ----------------------------------------------------------------------------------------
+    def progress_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(SyncRun.objects.select_related("started_by", "parent"), pk=run_id)
+        entries = list(run.log_entries.order_by("id")[:LOG_PAGE_LIMIT])
+        log_total = run.log_entries.count()
+        snapshot = snapshot_with_waiting(run)
+        page_data = {
+            "snapshot": snapshot,
+            "json_url": reverse("admin:syncs_syncrun_progress_json", args=[run.pk]),
+            # Polls fetch only entries written after the page loaded (those beyond the shown ones are counted).
+            "last_log_id": run.log_entries.aggregate(last=Max("id"))["last"] or 0,
+            "log_shown": len(entries),
+            "log_total": log_total,
+            "log_limit": LOG_PAGE_LIMIT,
+            "queued_hint_after": QUEUED_HINT_AFTER_SECONDS,
+            "standard_counts": STANDARD_COUNTS,
+        }
+        context = self._context(
+            request,
+            f"{run} progress",
+            run=run,
+            snapshot=snapshot,
+            page_data=page_data,
+            log_entries=entries,
+            log_total=log_total,
+            count_figures=count_figures(snapshot),
+            options_text=", ".join(
+                f"{key}: {json.dumps(value)}" for key, value in sorted(run.options.items())
+            ),
+            can_cancel=self.has_cancel_permission(request),
+            duration=duration_text(snapshot["elapsed_seconds"]),
+            queued_hint=bool(
+                snapshot["waiting_seconds"] and snapshot["waiting_seconds"] > QUEUED_HINT_AFTER_SECONDS
+            ),
+        )
+        return TemplateResponse(request, "syncs/progress.html", context)
+
+    def progress_json_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """``progress_snapshot`` (+ ``waiting_seconds``) and the log entries after ``?after=<id>``."""
+        user = request.user
+        if not (user.is_active and user.is_staff and self.has_view_permission(request)):
+            response = JsonResponse({"error": "Sign in to the admin as staff to see sync runs."}, status=403)
+        else:
+            run = SyncRun.objects.filter(pk=run_id).first()
+            if run is None:
+                response = JsonResponse({"error": f"There is no sync run #{run_id}."}, status=404)
+            else:
+                after = request.GET.get("after", "0")
+                entries = run.log_entries.filter(pk__gt=int(after) if after.isdigit() else 0).order_by("id")
+                data = snapshot_with_waiting(run)
+                data["log"] = [log_entry_dict(entry) for entry in entries[:LOG_POLL_LIMIT]]
+                response = JsonResponse(data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(SyncRun, pk=run_id)
+        was = run.status
+        run = sync_run_cancel(run=run, user=request.user)
+        if was == Status.QUEUED and run.status == Status.CANCELLED:
+            messages.success(request, f"{run} was cancelled before it started.")
+        elif run.status == Status.RUNNING and run.cancel_requested:
+            messages.info(request, f"{run} was asked to stop; it stops after the batch it is on (kept).")
+        else:
+            messages.warning(request, f"{run} had already ended ({run.get_status_display().lower()}).")
+        return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[run.pk]))
+
+    # --- dashboard and start -----------------------------------------------------------------------------
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cards = []
+        for kind in DASHBOARD_KINDS:
+            last = SyncRun.objects.filter(kind=kind).select_related("started_by").first()
+            buttons = [button for button in START_BUTTONS.values() if button.kind == kind]
+            if last is None and not buttons and kind not in RUNNERS:
+                continue
+            cards.append(
+                {
+                    "kind": kind,
+                    "label": Kind(kind).label,
+                    "last": last,
+                    "snapshot": progress_snapshot(last) if last else None,
+                    "buttons": buttons,
+                    "started_elsewhere": STARTED_ELSEWHERE.get(kind, ""),
+                }
+            )
+        today = timezone.localdate()
+        context = self._context(
+            request,
+            "Sync dashboard",
+            cards=cards,
+            can_start=self.has_start_permission(request),
+            default_month=months_add(today.replace(day=1), -1).strftime("%Y-%m"),
+            copper_problem=copper_configuration_problem(),
+        )
+        return TemplateResponse(request, "syncs/dashboard.html", context)
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_start_permission(request):
+            raise PermissionDenied
+        button = START_BUTTONS.get(request.POST.get("button", ""))
+        if button is None:
+            messages.error(request, NOT_STARTABLE.format(button=request.POST.get("button", "")))
+            return HttpResponseRedirect(reverse("admin:syncs_syncrun_dashboard"))
+        return run_start_from_request(request=request, button=button)
