@@ -2,7 +2,8 @@
 
 1. ``demo_data`` writes the demo world under ``var/demo``;
 2. ``fishbowl_import`` loads its two CSVs (skipped with a notice when that command is not installed);
-3. the logins: superuser ``admin`` (created, or its password reset) and a second staff user ``reviewer`` for
+3. the commission sales reps (the demo's Copper users with a Fishbowl username);
+4. the logins: superuser ``admin`` (created, or its password reset) and a second staff user ``reviewer`` for
    two-person approvals, each with a fresh random password, printed with the admin URL.
 
 Idempotent: running it again regenerates the same files, re-imports them (which changes nothing) and resets the
@@ -17,10 +18,27 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
-from customers.demo import REFERENCE_COMPANIES
+from customers.demo import REFERENCE_COMPANIES, demo_users
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 LOGINS = (("admin", "admin@example.com"), ("reviewer", "reviewer@example.com"))
+
+
+def demo_sales_reps_ensure(*, seed: int) -> int:
+    """Create the commission reps of the demo world (its Copper users with a Fishbowl username); idempotent."""
+    from commissions.models import SalesRep, Title
+
+    reps = [user for user in demo_users(seed) if user.username]
+    for index, user in enumerate(reps):
+        SalesRep.objects.update_or_create(
+            fishbowl_username=user.username,
+            defaults={
+                "name": user.name,
+                "title": Title.SALES_MANAGER if index == 0 else Title.ACCOUNT_EXECUTIVE,
+                "copper_user_id": user.copper_id,
+            },
+        )
+    return len(reps)
 
 
 def demo_login_ensure(*, username: str, email: str) -> str:
@@ -57,6 +75,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 "fishbowl_import is not available: the Fishbowl CSVs were written but not imported."
             )
+        reps = demo_sales_reps_ensure(seed=seed)
+        self.stdout.write(f"{reps} commission sales reps ready.")
         passwords = {
             username: demo_login_ensure(username=username, email=email) for username, email in LOGINS
         }
