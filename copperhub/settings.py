@@ -308,5 +308,7 @@ INTEGRITY_ALERT_TIMEOUT_SECONDS = env_float("INTEGRITY_ALERT_TIMEOUT_SECONDS", 5
 INTEGRITY_ALERT_MAX_ATTEMPTS = env_int("INTEGRITY_ALERT_MAX_ATTEMPTS", 8)
 # Reports shown in the dashboard's trend charts.
 INTEGRITY_TREND_REPORTS = env_int("INTEGRITY_TREND_REPORTS", 20)
+# Reports kept (older ones, with their findings, are deleted when a new one is stored).
+INTEGRITY_REPORTS_KEEP = env_int("INTEGRITY_REPORTS_KEEP", 2000)
 
 # --- Commissions ------------------------------------------------------------------------------------------

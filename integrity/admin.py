@@ -1,0 +1,172 @@
+"""Admin for integrity: reports, alerts, the per-check detail page, "run checks now", the audit trail and the
+run rollback (preview → confirm). The health dashboard itself is on the admin index (templates/admin/index.html).
+"""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from integrity.audit import AuditFilters, audit_page
+from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
+from integrity.rollback import run_rollback_apply, run_rollback_preview
+from integrity.selectors import check_detail, run_url
+from syncs.models import SyncRun
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+
+
+class CheckResultInline(admin.TabularInline):
+    model = CheckResultRecord
+    extra = 0
+    can_delete = False
+    fields = ["check_name", "state", "count", "numbers", "note"]
+    readonly_fields = fields
+    max_num = 0
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@admin.register(IntegrityReport)
+class IntegrityReportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_at", "trigger", "run", "state", "duration_seconds"]
+    list_filter = ["state", "trigger"]
+    readonly_fields = [f.name for f in IntegrityReport._meta.fields]
+    inlines = [CheckResultInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("checks/<slug:name>/", view(self.check_detail_view), name="integrity_check_detail"),
+            path("run-now/", view(self.run_now_view), name="integrity_run_now"),
+            path("audit/", view(self.audit_view), name="integrity_audit"),
+            path("audit/rollback/<int:run_id>/", view(self.rollback_view), name="integrity_rollback"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title: str, **extra):
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta, **extra}
+
+    def check_detail_view(self, request, name: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report_id = request.GET.get("report")
+        detail = check_detail(
+            name=name, report_id=int(report_id) if report_id and report_id.isdigit() else None
+        )
+        if detail is None:
+            raise Http404("No report holds this check yet.")
+        context = self._context(request, detail["record"].title or name, **detail)
+        return TemplateResponse(request, "integrity/check_detail.html", context)
+
+    @staticmethod
+    def _start_run(request):
+        try:
+            run = sync_run_start(
+                kind=SyncRun.Kind.INTEGRITY, user=request.user, options={"trigger": "on_demand"}
+            )
+        except SyncRunAlreadyActive as exc:
+            messages.warning(request, str(exc))
+            return HttpResponseRedirect(run_url(exc.run) or reverse("admin:index"))
+        messages.success(
+            request, f"Integrity checks started ({run}); the dashboard shows the report when done."
+        )
+        return HttpResponseRedirect(run_url(run) or reverse("admin:index"))
+
+    def run_now_view(self, request):
+        if not request.user.has_perm("syncs.start_syncrun"):
+            raise PermissionDenied
+        return require_POST(self._start_run)(request)
+
+    def audit_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = request.GET.get("run", "").strip().lstrip("#")
+        filters = AuditFilters(
+            model=request.GET.get("model", ""),
+            run=int(run) if run.isdigit() else None,
+            user=request.GET.get("user", "").strip(),
+            date_from=_parse_date(request.GET.get("date_from", "")),
+            date_to=_parse_date(request.GET.get("date_to", "")),
+        )
+        page = request.GET.get("page", "1")
+        try:
+            result = audit_page(filters=filters, page=int(page) if page.isdigit() else 1)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            filters.model = ""
+            result = audit_page(filters=filters)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = self._context(
+            request,
+            "Audit trail",
+            filters=filters,
+            query=query.urlencode(),
+            can_rollback=request.user.has_perm("integrity.rollback_run"),
+            **result,
+        )
+        return TemplateResponse(request, "integrity/audit.html", context)
+
+    def rollback_view(self, request, run_id: int):
+        if not request.user.has_perm("integrity.rollback_run"):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            plan = run_rollback_apply(run_id=run_id, user=request.user)
+            messages.success(
+                request,
+                f"Rolled back run #{run_id}: {len(plan.restorable)} object(s) restored, {len(plan.skipped)} skipped.",
+            )
+            return HttpResponseRedirect(f"{reverse('admin:integrity_audit')}?run={run_id}")
+        plan = run_rollback_preview(run_id=run_id)
+        run = SyncRun.objects.filter(pk=run_id).first()
+        context = self._context(request, f"Roll back run #{run_id}", plan=plan, run=run)
+        return TemplateResponse(request, "integrity/rollback.html", context)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "check_name",
+        "from_state",
+        "to_state",
+        "count",
+        "status",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["status", "to_state", "check_name"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckState)
+class CheckStateAdmin(admin.ModelAdmin):
+    list_display = ["check_name", "state", "count", "changed_at", "report"]
+    readonly_fields = [f.name for f in CheckState._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

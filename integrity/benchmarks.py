@@ -1,0 +1,253 @@
+"""``manage.py bench integrity``: every check over a large synthetic world, on a throwaway SQLite file.
+
+The world is inserted with ``executemany`` (no history, no signals): 100,000 companies (85 % active with an
+Account Order ID, some duplicated, some inactive or gone), a Fishbowl customer for most of them (plus some of
+their own), and 1,000,000 orders (a few with unknown customers). The project's database is never touched: the
+default connection is pointed at a temporary file for the duration and restored afterwards.
+"""
+
+import contextlib
+import random
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.urls import reverse
+
+from copperhub.bench import Measure, benchmark
+from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder
+
+BATCH = 20_000
+TOTAL_ORDERS_FIELD = 9010
+# source, region, billing address, shipping address, locked fields
+CUSTOMER_TAIL = ("fishbowl_import", "", "", "", "[]")
+REPS = ["Ann Rep", "Bob Rep", "Cy Rep", "Dee Rep", "Ed Rep", "Former Rep"]
+
+
+@contextlib.contextmanager
+def throwaway_sqlite():
+    """Point the default connection at a migrated temporary SQLite file; restore it afterwards."""
+    if connection.vendor != "sqlite":
+        raise RuntimeError("The integrity benchmark measures SQLite; unset DATABASE_URL to run it.")
+    with tempfile.TemporaryDirectory(prefix="copperhub-bench-") as folder:
+        settings_dict = connections["default"].settings_dict
+        original = settings_dict["NAME"]
+        connection.close()
+        settings_dict["NAME"] = Path(folder) / "integrity-bench.sqlite3"
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+            with connection.cursor() as cursor:
+                # A throwaway file: durability buys nothing here, and fsyncs would dominate the insert time.
+                cursor.execute("PRAGMA synchronous=OFF")
+            yield
+        finally:
+            connection.close()
+            settings_dict["NAME"] = original
+
+
+def _insert(model, columns: list[str], rows) -> int:
+    """``executemany`` in batches; ``rows`` yields tuples in ``columns`` order."""
+    table = model._meta.db_table
+    # Table and column names come from our own models, never from input.
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("%s" for _ in columns)})'  # noqa: S608
+    count, batch = 0, []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def world_insert(*, companies: int, orders: int, seed: int = 6) -> dict[str, int]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC).isoformat(sep=" ")
+    _insert(CopperUser, ["copper_id", "name", "email"], ((i + 1, n, "") for i, n in enumerate(REPS[:-1])))
+
+    def company_rows():
+        for i in range(companies):
+            number = str(100_000 + (i if rng.random() > 0.01 else i - 1))  # ~1 % share an Account Order ID
+            active = rng.random() < 0.85
+            gone = now if rng.random() < 0.01 else None
+            kind = rng.choice(["Retail", "Wholesale", "Distributor", ""])
+            fields = f'[{{"custom_field_definition_id": {TOTAL_ORDERS_FIELD}, "value": {rng.randrange(30)}}}]'
+            yield (i + 1, f"Company {i}", None, number, number, active, kind, "", "", "", "[]", fields, gone)
+
+    _insert(
+        CopperCompany,
+        [
+            "copper_id",
+            "name",
+            "assignee_id",
+            "account_order_id",
+            "account_number",
+            "is_active_customer",
+            "account_type",
+            "region",
+            "fishbowl_sales_person",
+            "email_domain",
+            "tags",
+            "custom_fields",
+            "missing_from_copper_since",
+        ],
+        company_rows(),
+    )
+    # Customers for 60 % of the companies (linked), plus 10 % of unlinked customers of their own.
+    linked = [i for i in range(companies) if rng.random() < 0.6]
+    types = ["retail", "wholesale", "distributor", "unknown"]
+
+    def customer_rows():
+        seen = set()
+        for i in linked:
+            number = str(100_000 + i)
+            if number in seen:
+                continue
+            seen.add(number)
+            yield (
+                number,
+                f"Customer {i}",
+                rng.choice(types),
+                rng.choice(REPS),
+                True,
+                i + 1,
+                *CUSTOMER_TAIL,
+                now,
+                now,
+            )
+        for j in range(companies // 10):
+            yield (
+                f"X{j}",
+                f"Walk-in {j}",
+                rng.choice(types),
+                rng.choice([*REPS, ""]),
+                True,
+                None,
+                *CUSTOMER_TAIL,
+                now,
+                now,
+            )
+
+    n_customers = _insert(
+        FishbowlCustomer,
+        [
+            "account_number",
+            "name",
+            "account_type",
+            "sales_rep",
+            "is_active",
+            "copper_company_id",
+            "source",
+            "region",
+            "billing_address",
+            "shipping_address",
+            "locked_fields",
+            "created_at",
+            "updated_at",
+        ],
+        customer_rows(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT id, account_number FROM "{FishbowlCustomer._meta.db_table}"')  # noqa: S608
+        customer_ids = cursor.fetchall()
+
+    def order_rows():
+        for k in range(orders):
+            if rng.random() < 0.03:
+                customer_id, number = None, f"GONE{rng.randrange(500)}"
+            else:
+                customer_id, number = customer_ids[rng.randrange(len(customer_ids))]
+            yield (f"SO{k}", customer_id, number, "", 60, "2026-01-15", "", "", now, now)
+
+    _insert(
+        SalesOrder,
+        [
+            "number",
+            "customer_id",
+            "customer_account_number",
+            "customer_name",
+            "status",
+            "date_issued",
+            "sales_person",
+            "sales_rep",
+            "imported_at",
+            "updated_at",
+        ],
+        order_rows(),
+    )
+    metrics_push_configure()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"companies": companies, "customers": n_customers, "orders": orders}
+
+
+def metrics_push_configure() -> None:
+    """Map Total Orders to a Copper field and record an applied push, so the metrics check compares values."""
+    try:
+        from syncs.models import FieldMapping
+    except ImportError:
+        return
+    from customers.models import CustomFieldDefinition
+    from syncs.models import SyncRun
+
+    CustomFieldDefinition.objects.create(
+        copper_id=TOTAL_ORDERS_FIELD, name="Total Orders", data_type="Float", available_on=["company"]
+    )
+    FieldMapping.objects.create(metric=FieldMapping.Metric.TOTAL_ORDERS, copper_field="Total Orders")
+    SyncRun.objects.create(
+        kind=SyncRun.Kind.METRICS_APPLY, status=SyncRun.Status.SUCCEEDED, finished_at=datetime.now(UTC)
+    )
+
+
+@benchmark(
+    "integrity",
+    help="All integrity checks over N companies and M orders on a throwaway SQLite file (target < 10 s).",
+    arguments={
+        "--companies": {"type": int, "default": 100_000},
+        "--orders": {"type": int, "default": 1_000_000},
+    },
+)
+def integrity_benchmark(*, companies: int, orders: int) -> dict:
+    from django.test.utils import CaptureQueriesContext
+
+    from integrity.checks import CHECKS, chain_summary
+
+    with throwaway_sqlite():
+        started = time.perf_counter()
+        with transaction.atomic():
+            sizes = world_insert(companies=companies, orders=orders)
+        insert_seconds = round(time.perf_counter() - started, 1)
+        reverse("admin:index")  # load the URLconf once (a worker has it loaded), not inside the first check
+        per_check, results = {}, []
+        with Measure() as total, CaptureQueriesContext(connection) as queries:
+            for name, (_title, func) in CHECKS.items():
+                t0 = time.perf_counter()
+                result = func()
+                per_check[name] = {
+                    "seconds": round(time.perf_counter() - t0, 3),
+                    "count": result.count,
+                    "state": result.state,
+                }
+                results.append(result)
+            chain = chain_summary(results)
+    return {
+        **sizes,
+        "insert_seconds": insert_seconds,
+        "checks": per_check,
+        "chain": chain,
+        "queries": len(queries),
+        "total_seconds": round(total.seconds, 2),
+        # The metrics check is dominated by syncs.selectors.metrics_for_customers (the metrics push's own reads).
+        "total_seconds_without_copper_metrics": round(
+            total.seconds - per_check.get("copper_metrics", {}).get("seconds", 0), 2
+        ),
+        "peak_mib": total.peak_mib,
+        "target_met": total.seconds < 10,
+    }

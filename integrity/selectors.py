@@ -1,0 +1,160 @@
+"""Reads for the health dashboard: rendered from stored reports only (never by running checks on page load)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from integrity.checks import CHECKS
+from integrity.models import CheckResultRecord, IntegrityReport, State
+from syncs.models import SyncRun
+
+STATE_COLOURS = {State.OK: "#2e7d32", State.WARNING: "#ed6c02", State.CRITICAL: "#c62828"}
+
+CHAIN = [
+    ("fishbowl_customers", "Fishbowl customers"),
+    ("active_companies_with_id", "Active Copper companies with an Account Order ID"),
+    ("matched", "…of which linked to a Fishbowl customer"),
+    ("orders", "Sales orders"),
+    ("unattributed_orders", "…of which outside commissions (customer unknown or unlinked)"),
+]
+
+
+def sparkline(values: list[int], states: list[str], *, width: int = 120, height: int = 24) -> str:
+    """An inline SVG line of ``values`` (oldest first), its last point coloured by the last state."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = width / max(len(values) - 1, 1)
+    points = [
+        (round(i * step, 1), round(height - 2 - (v / top) * (height - 4), 1)) for i, v in enumerate(values)
+    ]
+    polyline = " ".join(f"{x},{y}" for x, y in points)
+    x, y = points[-1]
+    colour = STATE_COLOURS.get(states[-1], "#666")
+    title = "Counts over the last reports: " + ", ".join(str(v) for v in values)
+    return format_html(
+        '<svg class="integrity-sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        "<title>{}</title>"
+        '<polyline fill="none" stroke="#607d8b" stroke-width="1.5" points="{}"/>'
+        '<circle cx="{}" cy="{}" r="2.5" fill="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        title,
+        title,
+        polyline,
+        x,
+        y,
+        colour,
+    )
+
+
+def url_or_empty(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def run_url(run: SyncRun) -> str:
+    """The run's progress page when the syncs admin has one, else its change page."""
+    return url_or_empty("admin:syncs_syncrun_progress", run.pk) or url_or_empty(
+        "admin:syncs_syncrun_change", run.pk
+    )
+
+
+def last_runs() -> list[dict[str, Any]]:
+    """The latest run of each kind (one small query per kind, over the indexed ``kind``)."""
+    rows = []
+    for kind, label in SyncRun.Kind.choices:
+        run = SyncRun.objects.filter(kind=kind).order_by("-queued_at", "-pk").first()
+        last_success = (
+            SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, finished_at__isnull=False)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "run": run,
+                "url": run_url(run) if run else "",
+                "last_success": last_success,
+            }
+        )
+    return rows
+
+
+def dashboard(*, reports: int | None = None) -> dict[str, Any]:
+    """Everything the admin index shows: latest report, each check with its trend, last runs, the chain."""
+    reports = reports or settings.INTEGRITY_TREND_REPORTS
+    recent = list(IntegrityReport.objects.order_by("-created_at", "-id")[:reports])
+    latest = recent[0] if recent else None
+    trend: dict[str, list[tuple[int, str]]] = {}
+    by_report = {r.pk: i for i, r in enumerate(reversed(recent))}
+    rows = CheckResultRecord.objects.filter(report__in=recent).values_list(
+        "report_id", "check_name", "count", "state"
+    )
+    for _report_id, name, count, state in sorted(rows, key=lambda row: by_report[row[0]]):
+        trend.setdefault(name, []).append((count, state))
+    checks = []
+    if latest is not None:
+        results = {r.check_name: r for r in latest.results.all()}
+        for name in [*CHECKS, *[n for n in results if n not in CHECKS]]:
+            result = results.get(name)
+            if result is None:
+                continue
+            points = trend.get(name, [])
+            checks.append(
+                {
+                    "name": name,
+                    "title": result.title or CHECKS.get(name, (name,))[0],
+                    "state": result.state,
+                    "colour": STATE_COLOURS[result.state],
+                    "count": result.count,
+                    "numbers": result.numbers,
+                    "note": result.note,
+                    "sparkline": sparkline([p[0] for p in points], [p[1] for p in points]),
+                    "url": url_or_empty("admin:integrity_check_detail", name),
+                }
+            )
+    summary = latest.summary if latest else {}
+    chain = [{"key": key, "label": label, "value": summary.get(key)} for key, label in CHAIN]
+    return {
+        "report": latest,
+        "report_run_url": run_url(latest.run) if latest and latest.run_id else "",
+        "state_colour": STATE_COLOURS.get(latest.state, "#666") if latest else "#666",
+        "checks": checks,
+        "chain": chain,
+        "runs": last_runs(),
+        "run_now_url": url_or_empty("admin:integrity_run_now"),
+        "audit_url": url_or_empty("admin:integrity_audit"),
+        "reports_url": url_or_empty("admin:integrity_integrityreport_changelist"),
+    }
+
+
+def check_detail(*, name: str, report_id: int | None = None) -> dict[str, Any] | None:
+    """A check's findings in the latest (or a given) report, with its recent states."""
+    records = CheckResultRecord.objects.filter(check_name=name).select_related("report")
+    record = (
+        records.filter(report_id=report_id).first()
+        if report_id
+        else records.order_by("-report__created_at", "-id").first()
+    )
+    if record is None:
+        return None
+    history = list(records.order_by("-report__created_at", "-id")[: settings.INTEGRITY_TREND_REPORTS])
+    points = list(reversed(history))
+    return {
+        "record": record,
+        "colour": STATE_COLOURS[record.state],
+        "history": history,
+        "sparkline": sparkline([r.count for r in points], [r.state for r in points], width=240, height=40),
+        "numbers": format_html_join(
+            "", "<li>{}: {}</li>", ((k.replace("_", " "), v) for k, v in record.numbers.items())
+        ),
+    }

@@ -1,0 +1,83 @@
+"""The health dashboard on the admin index, the per-check page and "Run checks now"."""
+
+import pytest
+from django.urls import reverse
+
+from integrity.services import integrity_report_create
+from syncs.models import SyncRun
+from tests.integrity.conftest import company, customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def test_the_index_shows_each_check_with_its_state_count_and_a_trend_chart(
+    admin_client, settings, fresh_syncs, rep
+):
+    settings.INTEGRITY_THRESHOLDS = {"customer_gap": {"warning": 1, "critical": 2}}
+    alpha = company("Alpha", "1")
+    company("Beta", "2")
+    integrity_report_create()
+    customer("1", linked_to=alpha)
+    integrity_report_create()
+
+    response = admin_client.get(reverse("admin:index"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-check="customer_gap" data-state="warning"' in html
+    assert "Active Copper companies with no linked Fishbowl customer" in html
+    # A two-point sparkline (counts 2 then 1) drawn in SVG, no script.
+    assert html.count('<svg class="integrity-sparkline"') >= 8
+    assert "Counts over the last reports: 2, 1" in html
+    assert "<script" not in html.split('id="integrity-dashboard"')[1].split("</div>\n")[0]
+    # The chain side by side, and the last run of each sync kind.
+    assert "Fishbowl customers" in html and "…of which linked to a Fishbowl customer" in html
+    assert f"/admin/syncs/syncrun/{fresh_syncs[0].pk}/" in html
+    assert "Run checks now" in html
+    assert reverse("admin:integrity_audit") in html
+
+
+def test_the_index_without_any_report_says_so(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "No integrity report yet" in html
+
+
+def test_the_check_page_lists_findings_with_links_to_the_objects_and_the_fix(admin_client):
+    alpha = company("Alpha", "1")
+    integrity_report_create()
+    response = admin_client.get(reverse("admin:integrity_check_detail", args=["customer_gap"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="/admin/customers/coppercompany/{alpha.pk}/change/">Alpha (Account Order ID 1)</a>' in html
+    assert "No Fishbowl customer has account number 1." in html
+    assert "Run the customer sync</a>" in html
+
+
+def test_an_unknown_check_page_is_not_found(admin_client):
+    integrity_report_create()
+    assert admin_client.get(reverse("admin:integrity_check_detail", args=["nope"])).status_code == 404
+
+
+def test_run_checks_now_starts_an_integrity_run(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: queued.append(a) or "t")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:integrity_run_now"))
+    run = SyncRun.objects.get(kind=SyncRun.Kind.INTEGRITY)
+    assert response.status_code == 302
+    assert run.started_by.username == "alice"
+    assert queued == [("syncs.tasks.sync_run_execute_task", run.pk)]
+    # A second click while it is queued is refused with a message, not an error page.
+    response = admin_client.post(reverse("admin:integrity_run_now"), follow=True)
+    assert "already queued" in response.content.decode()
+
+
+def test_run_checks_now_needs_a_post(admin_client):
+    assert admin_client.get(reverse("admin:integrity_run_now")).status_code == 405
