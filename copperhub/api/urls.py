@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from copperhub.api.errors import api_not_found
-from copperhub.api.views import commissions, customers, syncs
+from copperhub.api.views import commissions, customers, integrity, syncs
 
 app_name = "api"
 urlpatterns = [
@@ -36,6 +36,14 @@ urlpatterns = [
         commissions.CommissionCalculationStartApi.as_view(),
         name="commission-calculation-start",
     ),
+    path("integrity-reports/", integrity.IntegrityReportListApi.as_view(), name="integrity-report-list"),
+    path(
+        "integrity-reports/<int:pk>/",
+        integrity.IntegrityReportDetailApi.as_view(),
+        name="integrity-report-detail",
+    ),
+    path("integrity-checks/", integrity.IntegrityCheckStartApi.as_view(), name="integrity-check-start"),
+    path("health/", integrity.HealthApi.as_view(), name="health"),
     # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
     re_path(r"^.*$", api_not_found),
 ]

@@ -71,7 +71,7 @@ class SyncRunDetailApi(DetailApi):
         return SyncRun.objects.select_related("started_by")
 
 
-class _StartRunApi(APIView):
+class StartRunApi(APIView):
     """Start a run of ``kind``; 202 with the run and its progress URL, 409 if one is already active."""
 
     kind: str
@@ -104,7 +104,7 @@ class CustomerSyncStartInput(serializers.Serializer):
     apply = serializers.BooleanField(default=False, help_text="False: dry run (writes nothing).")
 
 
-class CopperPullStartApi(_StartRunApi):
+class CopperPullStartApi(StartRunApi):
     kind = SyncRun.Kind.COPPER_PULL
     InputSerializer = CopperPullStartInput
 
@@ -113,7 +113,7 @@ class CopperPullStartApi(_StartRunApi):
         return super().post(request)
 
 
-class CustomerSyncStartApi(_StartRunApi):
+class CustomerSyncStartApi(StartRunApi):
     kind = SyncRun.Kind.CUSTOMER_SYNC
     InputSerializer = CustomerSyncStartInput
 
@@ -122,7 +122,7 @@ class CustomerSyncStartApi(_StartRunApi):
         return super().post(request)
 
 
-class MetricsDryRunStartApi(_StartRunApi):
+class MetricsDryRunStartApi(StartRunApi):
     kind = SyncRun.Kind.METRICS_DRY_RUN
 
     @extend_schema(request=None, responses={202: SyncRunOutput})
