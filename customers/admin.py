@@ -4,7 +4,12 @@ Mirror rows (Copper companies, users, definitions, imported orders) are read-onl
 pull or an import. Fishbowl customers are editable; a field a person changes is locked against the sync.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers.models import (
@@ -16,6 +21,19 @@ from customers.models import (
     SalesOrder,
     SalesOrderLine,
 )
+from customers.selectors import (
+    account_number_conflicts,
+    customer_sync_latest_preview_run,
+    customer_sync_preview,
+)
+from customers.services.sync import (
+    LOCKABLE_FIELDS,
+    account_number_owner_choose,
+    customer_fields_unlock,
+    customer_locked_fields,
+)
+from syncs.models import SyncRun
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
 
 
 class ReadOnlyMirrorAdmin(SimpleHistoryAdmin):
@@ -69,8 +87,18 @@ class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
     show_full_result_count = False
 
 
+def sync_run_progress_url(run: SyncRun) -> str:
+    """The generic progress page of a run (the sync dashboard's), or its admin page before that exists."""
+    try:
+        return reverse("admin:syncs_syncrun_progress", args=[run.pk])
+    except NoReverseMatch:
+        return reverse("admin:syncs_syncrun_change", args=[run.pk])
+
+
 @admin.register(FishbowlCustomer)
 class FishbowlCustomerAdmin(SimpleHistoryAdmin):
+    """Customers are editable; every field a person changes here is locked against the customer sync."""
+
     list_display = [
         "account_number",
         "name",
@@ -79,6 +107,7 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
         "is_active",
         "copper_company",
         "source",
+        "locked_fields",
         "updated_at",
     ]
     list_filter = ["account_type", "source", "is_active", ("copper_company", admin.EmptyFieldListFilter)]
@@ -87,6 +116,134 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["copper_company"]
     readonly_fields = ["locked_fields", "created_at", "updated_at"]
     show_full_result_count = False
+    actions = ["unlock_fields"]
+
+    def save_model(self, request, obj, form, change):
+        """A hand edit of a field the sync manages locks that field (the sync reports, never overwrites it)."""
+        if change:
+            obj.locked_fields = customer_locked_fields(customer=obj, changed=form.changed_data)
+        super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name in LOCKABLE_FIELDS:
+            if name in form.base_fields:
+                form.base_fields[name].help_text = (
+                    "Changing this here locks it: the customer sync will report differences instead of "
+                    "overwriting it (until “Let the sync manage these fields again”)."
+                )
+        if "copper_company" in form.base_fields:
+            form.base_fields["copper_company"].help_text = (
+                "Set by the customer sync from the account number. To give a number claimed by several "
+                "companies to one of them, choose its owner under Account number conflicts."
+            )
+        return form
+
+    @admin.action(description="Let the sync manage these fields again", permissions=["change"])
+    def unlock_fields(self, request, queryset):
+        count = customer_fields_unlock(customers=list(queryset), user=request.user)
+        self.message_user(request, f"{count} customer(s) handed back to the customer sync.", messages.SUCCESS)
+
+    # --- customer sync preview and account-number conflicts -------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("sync/", view(self.sync_start_view), name="customers_customer_sync"),
+            path("sync/<int:run_id>/", view(self.sync_preview_view), name="customers_customer_sync_preview"),
+            path("conflicts/", view(self.conflicts_view), name="customers_account_number_conflicts"),
+            *super().get_urls(),
+        ]
+
+    def _start_run(self, request, *, apply: bool, parent: SyncRun | None = None) -> SyncRun | None:
+        if not request.user.has_perm("syncs.start_syncrun"):
+            raise PermissionDenied
+        try:
+            return sync_run_start(
+                kind=SyncRun.Kind.CUSTOMER_SYNC, user=request.user, options={"apply": apply}, parent=parent
+            )
+        except SyncRunAlreadyActive as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return exc.run
+
+    def sync_start_view(self, request):
+        """GET: the latest dry run and a button; POST: start a dry run and show its preview page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            run = self._start_run(request, apply=False)
+            return HttpResponseRedirect(reverse("admin:customers_customer_sync_preview", args=[run.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Customer sync",
+            "latest": customer_sync_latest_preview_run(),
+            "can_start": request.user.has_perm("syncs.start_syncrun"),
+        }
+        return TemplateResponse(request, "admin/customers/customer_sync_start.html", context)
+
+    def sync_preview_view(self, request, run_id: int):
+        """What a customer-sync run would do (dry run) or did; a finished dry run offers “Confirm and apply”."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(SyncRun, pk=run_id, kind=SyncRun.Kind.CUSTOMER_SYNC)
+        preview = customer_sync_preview(run=run)
+        can_apply = preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED
+        if request.method == "POST":
+            if not can_apply:
+                self.message_user(request, "Only a finished dry run can be confirmed.", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            applied = self._start_run(request, apply=True, parent=run)
+            return HttpResponseRedirect(sync_run_progress_url(applied))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Customer sync {'preview' if preview.is_dry_run else 'result'}: run #{run.pk}",
+            "run": run,
+            "preview": preview,
+            "progress_url": sync_run_progress_url(run),
+            "can_apply": can_apply and request.user.has_perm("syncs.start_syncrun"),
+        }
+        return TemplateResponse(request, "admin/customers/customer_sync_preview.html", context)
+
+    def conflicts_view(self, request):
+        """Account numbers on several active companies; a person chooses the owner, remembered by later syncs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not request.user.has_perm("customers.add_accountnumberowner"):
+                raise PermissionDenied
+            number = request.POST.get("account_number", "")
+            company = CopperCompany.objects.filter(pk=request.POST.get("company") or 0).first()
+            if company is None:
+                self.message_user(
+                    request, f"Choose a company to own account number {number}.", messages.ERROR
+                )
+            else:
+                try:
+                    account_number_owner_choose(
+                        account_number=number,
+                        company=company,
+                        user=request.user,
+                        note=request.POST.get("note", ""),
+                    )
+                except ValueError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"Account number {number} now belongs to #{company.pk} {company.name}; the next customer "
+                        "sync links its customer to that company.",
+                        messages.SUCCESS,
+                    )
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Account number conflicts",
+            "conflicts": account_number_conflicts(),
+            "can_choose": request.user.has_perm("customers.add_accountnumberowner"),
+        }
+        return TemplateResponse(request, "admin/customers/account_number_conflicts.html", context)
 
 
 @admin.register(AccountNumberOwner)
@@ -95,6 +252,11 @@ class AccountNumberOwnerAdmin(SimpleHistoryAdmin):
     search_fields = ["account_number", "company__name"]
     raw_id_fields = ["company"]
     readonly_fields = ["chosen_by", "chosen_at"]
+
+    def save_model(self, request, obj, form, change):
+        """The person who saves the choice is the one who made it (the conflicts page records it the same way)."""
+        obj.chosen_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class SalesOrderLineInline(admin.TabularInline):

@@ -1,0 +1,152 @@
+"""The customer sync: every active Copper company with an Account Order ID is a Fishbowl customer.
+
+``customer_sync`` makes ``FishbowlCustomer`` mirror that rule: for each active company (``is_active_customer``
+set, not missing from Copper) with an ``account_number`` there is exactly one customer with that number, linked
+to that company. It reads only the typed columns the pull already normalised.
+
+- Matching: by account number first, then by the existing Copper link (only when the linked customer's number
+  normalises to the company's); never by name. A missing customer whose name equals an unlinked customer's
+  name is created all the same and reported as ``probable_match_by_name``.
+- Values taken from Copper: name, account type (``account_type_normalise``; empty or unknown is recorded as
+  ``unknown`` on create and reported, never turned into "Retail", and never downgrades a known type), region,
+  billing and shipping address (the company's one address), and the sales rep. The sales rep is the
+  "Fishbowl Assigned Sales Person" field when filled in (it is a Fishbowl username, the value commissions use),
+  else the name of the Copper assignee. An empty Copper value means "no information": it never blanks a field.
+- Fields listed in a customer's ``locked_fields`` (edited by hand) are never overwritten; a difference is
+  logged as ``locked_field_differs``.
+- Reported, never resolved silently (run log, both sides named): ``duplicate_account_number`` (one number on
+  several active companies; untouched until an ``AccountNumberOwner`` names the owner, which then wins without
+  a report), ``linked_company_inactive``, ``linked_company_id_changed`` (the link moves to the customer that has
+  the company's current number), ``invalid_account_number``.
+- Batched (``CUSTOMER_SYNC_BATCH_SIZE`` companies a page, ordered by pk): each page's customers come in one
+  query; its writes, with history rows whose change reason names the run ("customer sync run #12"), go in one
+  transaction through ``sync_writes`` (the rows ``bulk_update_with_history``/``bulk_create_with_history``
+  would write, at a fraction of the cost). Only changed rows are written, so a second run writes nothing.
+  Queries grow with pages, not companies; memory holds one page.
+- ``apply=False`` (dry run) writes no customer; the would-be creates and updates (first ``preview_limit`` of
+  each, with before/after values) are returned and logged as ``would_create`` / ``would_update``.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from customers.models import AccountNumberOwner, CopperCompany, FishbowlCustomer
+from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
+from syncs.models import SyncRun
+from syncs.progress import Progress
+
+__all__ = [
+    "LOCKABLE_FIELDS",
+    "CustomerSyncResult",
+    "account_number_owner_choose",
+    "customer_fields_unlock",
+    "customer_locked_fields",
+    "customer_sync",
+    "customer_sync_after_pull",
+    "customer_sync_run",
+]
+
+
+def customer_sync_run(*, run: SyncRun, progress: Progress) -> None:
+    """Runner for ``SyncRun.Kind.CUSTOMER_SYNC``: ``run.options["apply"]`` (default False: a dry run)."""
+    customer_sync(
+        apply=bool(run.options.get("apply", False)), run=run, progress=progress, user=run.started_by
+    )
+
+
+def customer_sync(
+    *,
+    apply: bool,
+    run: SyncRun | None = None,
+    progress: Progress | None = None,
+    user: AbstractBaseUser | None = None,
+    preview_limit: int = 50,
+    batch_size: int | None = None,
+) -> CustomerSyncResult:
+    """Bring ``FishbowlCustomer`` in line with the active Copper companies (see the module docstring).
+
+    Writes customers (and their history) only when ``apply``; always writes progress and log entries to
+    ``run`` when given. Raises ``RunCancelled`` between pages when a person cancels; committed pages stay.
+    """
+    progress = progress or Progress.null()
+    sync = CustomerSync(
+        apply=apply,
+        run=run,
+        progress=progress,
+        user=user,
+        preview_limit=preview_limit,
+        batch_size=batch_size or settings.CUSTOMER_SYNC_BATCH_SIZE,
+    )
+    sync.execute()
+    return sync.result
+
+
+def customer_sync_after_pull(*, run: SyncRun) -> SyncRun | None:
+    """Start an applying customer sync after a successful Copper pull, when ``CUSTOMER_SYNC_AFTER_PULL`` is on.
+
+    Returns the started run, or ``None`` (not a successful pull, setting off, or a customer sync already active:
+    that one will see the pulled rows too).
+    """
+    from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+
+    if run.kind != SyncRun.Kind.COPPER_PULL or run.status != SyncRun.Status.SUCCEEDED:
+        return None
+    if not settings.CUSTOMER_SYNC_AFTER_PULL:
+        return None
+    try:
+        return sync_run_start(kind=SyncRun.Kind.CUSTOMER_SYNC, options={"apply": True}, parent=run)
+    except SyncRunAlreadyActive:
+        return None
+
+
+def account_number_owner_choose(
+    *, account_number: str, company: CopperCompany, user: AbstractBaseUser | None = None, note: str = ""
+) -> AccountNumberOwner:
+    """Record that ``company`` owns ``account_number`` among the active companies claiming it.
+
+    Later customer syncs link the number's customer to that company without reporting the conflict. Raises
+    ``ValueError`` when the company does not carry that account number (or is not an active customer).
+    """
+    claims = (
+        company.account_number == account_number
+        and company.is_active_customer
+        and company.missing_from_copper_since is None
+    )
+    if not claims:
+        raise ValueError(
+            f"Copper company #{company.pk} {company.name} is not an active company with account number "
+            f"{account_number}; choose one of the companies that claim it."
+        )
+    owner, _ = AccountNumberOwner.objects.update_or_create(
+        account_number=account_number,
+        defaults={
+            "company": company,
+            "chosen_by": user if getattr(user, "is_authenticated", False) else None,
+            "note": note,
+        },
+    )
+    return owner
+
+
+def customer_fields_unlock(*, customers, user: AbstractBaseUser | None = None) -> int:
+    """Hand the hand-edited fields of ``customers`` back to the sync (empty ``locked_fields``); returns how many."""
+    locked = [customer for customer in customers if customer.locked_fields]
+    for customer in locked:
+        customer.locked_fields = []
+        customer.updated_at = timezone.now()
+    if locked:
+        bulk_update_with_history(
+            locked,
+            FishbowlCustomer,
+            ["locked_fields", "updated_at"],
+            default_user=user if getattr(user, "is_authenticated", False) else None,
+            default_change_reason="fields handed back to the customer sync",
+        )
+    return len(locked)
+
+
+def customer_locked_fields(*, customer: FishbowlCustomer, changed: list[str]) -> list[str]:
+    """The ``locked_fields`` after a person changed ``changed`` by hand: those the sync manages are added."""
+    return sorted(set(customer.locked_fields or []) | (set(changed) & set(LOCKABLE_FIELDS)))
