@@ -83,15 +83,16 @@ class Progress:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Keep one per-record log entry (bounded by ``SYNC_RUN_LOG_LIMIT``; beyond it only a count grows)."""
-        if self.run is None:
-            self._logs.append(
-                SyncRunLog(level=level, message=message, record=record, code=code, detail=detail or {})
-            )
-            return
         if self._logged >= settings.SYNC_RUN_LOG_LIMIT:
             self.add(log_entries_dropped=1)
             return
         self._logged += 1
+        if self.run is None:
+            # A null progress keeps entries in memory, bounded like a run's log.
+            self._logs.append(
+                SyncRunLog(level=level, message=message, record=record, code=code, detail=detail or {})
+            )
+            return
         self._logs.append(
             SyncRunLog(
                 run=self.run,
