@@ -1,0 +1,125 @@
+"""``manage.py bench import --orders N``: the Fishbowl CSV import of N sales-order lines, twice.
+
+Writes a synthetic customers CSV and an N-line sales-order line CSV (~3 lines per order, headers cased and
+repeated as the real exports do) into a temporary directory, imports them into a fresh scratch SQLite database
+(``copperhub.bench.scratch_database``; the real database is never touched), then imports the same files again
+(the idempotent re-import must write nothing). Prints time, rows/s and peak memory of each run.
+"""
+
+import csv
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from copperhub.bench import Measure, benchmark, scratch_database
+from customers.models import SalesOrderLine
+
+CUSTOMER_HEADER = ["Customer ID", "ACCOUNT NUMBER", "Name", "Account Type", "Default Sales Rep", "Active"]
+ORDER_HEADER = [
+    "Issued date",
+    "Customer ID",
+    "Customer",
+    "Account ID",
+    "sales order number",
+    "SO ID",
+    "Sales Order Status",
+    "Sales Rep",
+    "Sales Rep Initials",
+    "Default Sales Rep",
+    "Sales Rep",
+    "Customer ID",
+    "SO Item ID",
+    "Product Number",
+    "Product Description",
+    "Item Type",
+    "Fulfilled Quantity",
+    "Unit price",
+    "Total price",
+    "Total Cost",
+]
+REPS = ["admin", "jsmith", "mlee", "kpatel", "rgarcia", ""]
+STATUSES = ["Fulfilled"] * 6 + ["Issued", "In Progress", "Closed Short", "Historical", "Void", "Cancelled"]
+
+
+def _account(number: int) -> str:
+    return f"{number:,}" if number % 37 == 0 else str(number)
+
+
+def fishbowl_files_write(directory: Path, *, lines: int, seed: int = 7) -> tuple[Path, Path]:
+    """Write ``fishbowl_customers.csv`` and a ``lines``-row ``fishbowl_sales_order_lines.csv``; streams."""
+    rng = random.Random(seed)
+    customers = max(50, lines // 100)
+    customers_path = directory / "fishbowl_customers.csv"
+    orders_path = directory / "fishbowl_sales_order_lines.csv"
+    names = {}
+    with customers_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CUSTOMER_HEADER)
+        for index in range(1, customers + 1):
+            number = 1000 + index
+            names[number] = f"Customer {index}"
+            kind = rng.choices(["Wholesale", "Distributor", "retail"], [81, 13, 6])[0]
+            active = rng.choice(["true", "checked", "Checked", "1"])
+            writer.writerow([index, _account(number), names[number], kind, rng.choice(REPS), active])
+    with orders_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ORDER_HEADER)
+        written, order = 0, 0
+        while written < lines:
+            order += 1
+            number = 1001 + rng.randrange(customers + customers // 10)  # ~9 % of orders: unknown customer
+            rep = rng.choice(REPS)
+            day = f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}-{rng.choice([2024, 2025])}"
+            head = [
+                day,
+                number - 1000,
+                names.get(number, "Gone Ltd"),
+                _account(number),
+                f"SO{order:07d}",
+                order,
+            ]
+            head += [rng.choice(STATUSES), rep, rep[:2].upper(), "admin", "", number - 1000]
+            for item in range(1, min(rng.randint(1, 5), lines - written) + 1):
+                if item == 2:
+                    product = ["SHIPPING", "Shipping", "Shipping", "1", "$0.00", "$0.00", "0"]
+                else:
+                    quantity, price = rng.randint(1, 40), rng.randint(100, 250000) / 100
+                    product = [f"P-{rng.randint(1, 900)}", "Widget", "Sale", quantity, f"${price:,.2f}"]
+                    product += [f"${quantity * price:,.2f}", f"{quantity * price / 2:.2f}"]
+                writer.writerow(head + [order * 10 + item] + product)
+                written += 1
+    return customers_path, orders_path
+
+
+@benchmark("import", arguments={"--orders": {"type": int, "default": 200000, "help": "sales-order lines"}})
+def import_benchmark(*, orders: int) -> dict:
+    """Fishbowl CSV import of N sales-order lines into a scratch SQLite database, then an idempotent re-import."""
+    from customers.services.imports import fishbowl_import
+
+    figures: dict = {"order lines": orders}
+    with tempfile.TemporaryDirectory(prefix="copperhub-import-") as tmp, scratch_database():
+        customers_path, orders_path = fishbowl_files_write(Path(tmp), lines=orders)
+        figures["orders file MiB"] = round(orders_path.stat().st_size / 2**20, 1)
+        for label in ("first import", "re-import"):
+            cpu = time.process_time()
+            with Measure() as measure:
+                result = fishbowl_import(customers_path=customers_path, orders_path=orders_path)
+            cpu = time.process_time() - cpu
+            if result.error_count:
+                raise RuntimeError(f"benchmark data was refused: {result.errors[:3]}")
+            figures[label] = {
+                "seconds": round(measure.seconds, 2),
+                # CPU time of this process: the figure to compare on a shared machine, where wall time
+                # also counts the waits for other processes.
+                "cpu seconds": round(cpu, 2),
+                "lines per second": round(orders / measure.seconds),
+                "peak MiB": measure.peak_mib,
+                "lines created": result.lines.created,
+                "lines unchanged": result.lines.unchanged,
+                "orders created": result.orders.created,
+                "orders updated": result.orders.updated,
+            }
+        figures["order lines in database"] = SalesOrderLine.objects.count()
+        figures["history rows of lines"] = SalesOrderLine.history.count()
+    return figures
