@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # ChangeSet and ChangeSetDetail share the status choices; one name for them (not a hash-suffixed one).
+    "ENUM_NAME_OVERRIDES": {"ChangeSetStatusEnum": "syncs.models.ChangeSet.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "copperhub.api.schema.add_error_responses",

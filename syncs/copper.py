@@ -1,0 +1,459 @@
+"""The Copper developer API client: polite (paced, retrying) and typed in its failures.
+
+Imports no models and reads settings only in ``copper_client_from_settings()``, so it can be used (and tested)
+anywhere. One ``requests.Session`` carries Copper's four headers; every call has a timeout.
+
+Pacing: a token bucket (capacity one, i.e. evenly spaced requests) keeps the client a little under
+``rate_per_minute`` so that it never meets a 429 in normal running, even against a rolling 60-second window.
+A 429 that happens anyway honours ``Retry-After`` when present and otherwise backs off exponentially with
+jitter; 5xx answers, connection errors and timeouts are retried a bounded number of times; other 4xx are not
+retried and raise a typed error carrying Copper's own message.
+
+Sleeping, the clock and the jitter source are injectable so tests never really sleep.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.copper.com/developer_api/v1"
+PAGE_SIZE = 200
+# Pace slightly under the advertised limit. Evenly spaced requests at 98 % of 180/min put at most 177 in any
+# 60 s window, leaving room for a few requests whose arrival is delayed and bunched up by the network.
+PACING_MARGIN = 0.98
+# Never honour a Retry-After longer than this (a misbehaving proxy must not park a pull for an hour).
+RETRY_AFTER_CAP_SECONDS = 120.0
+
+CONFIGURATION_MISSING = (
+    "{setting} is not set: copperhub cannot talk to Copper. Set it in the environment (see the README) "
+    "and start the pull again."
+)
+
+
+class CopperError(Exception):
+    """Base of every Copper failure. ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    @property
+    def user_message(self) -> str:
+        """What a person sees on the run (``sync_run_execute`` shows this instead of a type name)."""
+        return self.message
+
+
+class CopperConfigurationError(CopperError):
+    """A required setting (``COPPER_API_KEY``, ``COPPER_USER_EMAIL``) is missing."""
+
+
+class CopperAuthError(CopperError):
+    """401/403: the key or the user email is wrong, or the user may not do this."""
+
+
+class CopperRateLimited(CopperError):
+    """429 still answered after every retry."""
+
+
+class CopperValidationError(CopperError):
+    """422: Copper rejected the input; ``message`` is Copper's own."""
+
+
+class CopperNotFound(CopperError):
+    """404."""
+
+
+class CopperServerError(CopperError):
+    """5xx (or no answer at all) after every retry."""
+
+
+@dataclass
+class CopperStats:
+    """Counters for benchmarks and run summaries."""
+
+    requests: int = 0
+    rate_limited: int = 0  # 429 answers seen (retried or not)
+    server_errors: int = 0  # 5xx answers seen
+    connection_errors: int = 0  # connection failures and timeouts
+    retries: int = 0
+    paced_seconds: float = 0.0  # time spent waiting for the token bucket
+    backoff_seconds: float = 0.0  # time spent waiting after 429/5xx/connection errors
+    http_seconds: float = 0.0  # time spent inside HTTP calls
+    first_request_at: float | None = None
+    last_request_at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "server_errors": self.server_errors,
+            "connection_errors": self.connection_errors,
+            "retries": self.retries,
+            "paced_seconds": round(self.paced_seconds, 3),
+            "backoff_seconds": round(self.backoff_seconds, 3),
+            "http_seconds": round(self.http_seconds, 3),
+        }
+
+    @property
+    def requests_per_minute(self) -> float | None:
+        """Observed request rate between the first and the last request sent."""
+        if self.requests < 2 or self.first_request_at is None or self.last_request_at is None:
+            return None
+        span = self.last_request_at - self.first_request_at
+        return 60.0 * (self.requests - 1) / span if span > 0 else None
+
+
+class TokenBucket:
+    """Evenly spaced permits at ``rate_per_minute`` (capacity one: no bursts to trip a rolling window)."""
+
+    def __init__(
+        self,
+        rate_per_minute: float | None,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.interval = 60.0 / (rate_per_minute * PACING_MARGIN) if rate_per_minute else 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self._next_at: float | None = None
+
+    def acquire(self) -> float:
+        """Wait for a permit; returns the seconds waited."""
+        if not self.interval:
+            return 0.0
+        now = self.clock()
+        waited = 0.0
+        if self._next_at is not None and now < self._next_at:
+            waited = self._next_at - now
+            self.sleep(waited)
+            now = self._next_at
+        self._next_at = now + self.interval
+        return waited
+
+
+@dataclass
+class PageInfo:
+    """What the last search told us beyond its rows."""
+
+    total_estimate: int | None = None
+    pages: int = 0
+    rows: int = 0
+    duplicates: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CopperClient:
+    """A Copper API client for one account (one key, one user email)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        user_email: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 30.0,
+        rate_per_minute: float | None = 180,
+        max_retries: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not api_key:
+            raise CopperConfigurationError(CONFIGURATION_MISSING.format(setting="COPPER_API_KEY"))
+        if not user_email:
+            raise CopperConfigurationError(CONFIGURATION_MISSING.format(setting="COPPER_USER_EMAIL"))
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max(0, int(max_retries))
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.bucket = TokenBucket(rate_per_minute, clock=clock, sleep=sleep)
+        self.stats = CopperStats()
+        self.last_page_info = PageInfo()
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {
+                "X-PW-AccessToken": api_key,
+                "X-PW-Application": "developer_api",
+                "X-PW-UserEmail": user_email,
+                "Content-Type": "application/json",
+            }
+        )
+
+    # --- transport ---------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, body: Any = None) -> requests.Response:
+        """Send one call (pacing, retrying) and return the successful response; raise a typed error otherwise.
+
+        A GET never carries a body (Copper answers a GET with a body with an HTML 400 page).
+        """
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        data = None if method == "GET" or body is None else json.dumps(body)
+        attempt = 0
+        while True:
+            self.stats.paced_seconds += self.bucket.acquire()
+            started = self.clock()
+            if self.stats.first_request_at is None:
+                self.stats.first_request_at = started
+            self.stats.last_request_at = started
+            self.stats.requests += 1
+            try:
+                response = self.session.request(method, url, data=data, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self.stats.http_seconds += self.clock() - started
+                self.stats.connection_errors += 1
+                if attempt >= self.max_retries:
+                    raise CopperServerError(
+                        f"Copper did not answer {method} /{path.lstrip('/')} after {attempt + 1} attempts: "
+                        f"{exc}"
+                    ) from exc
+                self._backoff(attempt, None)
+                attempt += 1
+                continue
+            self.stats.http_seconds += self.clock() - started
+            status = response.status_code
+            if status < 400:
+                return response
+            if status == 429:
+                self.stats.rate_limited += 1
+                if attempt >= self.max_retries:
+                    raise CopperRateLimited(
+                        f"Copper kept answering 429 (rate limited) to {method} /{path.lstrip('/')} "
+                        f"after {attempt + 1} attempts.",
+                        status=status,
+                    )
+                self._backoff(attempt, response.headers.get("Retry-After"))
+                attempt += 1
+                continue
+            if status >= 500:
+                self.stats.server_errors += 1
+                if attempt >= self.max_retries:
+                    raise CopperServerError(
+                        f"Copper answered {status} to {method} /{path.lstrip('/')} after {attempt + 1} "
+                        f"attempts: {_error_message(response)}",
+                        status=status,
+                    )
+                self._backoff(attempt, None)
+                attempt += 1
+                continue
+            raise _client_error(method, path, response)
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        delay = _parse_retry_after(retry_after)
+        if delay is None:
+            ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
+            # "Equal jitter": at least half the exponential step, so retries still spread out.
+            delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        delay = min(delay, RETRY_AFTER_CAP_SECONDS)
+        self.stats.retries += 1
+        self.stats.backoff_seconds += delay
+        logger.info("Copper: retrying in %.2fs (attempt %d)", delay, attempt + 1)
+        self.sleep(delay)
+
+    def _json(self, method: str, path: str, *, body: Any = None) -> Any:
+        return self._decode(method, path, self.request(method, path, body=body))
+
+    @staticmethod
+    def _decode(method: str, path: str, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CopperError(
+                f"Copper answered {method} /{path.lstrip('/')} with something that is not JSON: "
+                f"{response.text[:200]!r}",
+                status=response.status_code,
+            ) from exc
+
+    # --- calls -------------------------------------------------------------------------------------------
+    def account(self) -> dict[str, Any]:
+        """``GET /account``: a cheap credentials check (``{id, name}``)."""
+        return self._json("GET", "/account")
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user the key may see (``POST /users/search``, paged by 200)."""
+        users: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        page = 1
+        while True:
+            rows = self._json("POST", "/users/search", body={"page_size": PAGE_SIZE, "page_number": page})
+            for row in rows:
+                if row.get("id") not in seen:
+                    seen.add(row.get("id"))
+                    users.append(row)
+            if len(rows) < PAGE_SIZE:
+                return users
+            page += 1
+
+    def custom_field_definitions(self) -> list[dict[str, Any]]:
+        """``GET /custom_field_definitions``: every definition, as Copper returns them."""
+        return self._json("GET", "/custom_field_definitions")
+
+    def companies_search(
+        self,
+        body: dict[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        on_total: Callable[[int | None], None] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of ``POST /companies/search`` (rows de-duplicated by id across pages).
+
+        ``body`` holds the filters; paging keys are set here. The sort defaults to ``date_modified asc``
+        (Copper sorts by one field; rows may shift between pages, hence the de-duplication). Stops on a
+        short or empty page. ``X-PW-TOTAL`` of the first page (an upper bound) goes to ``on_total`` and to
+        ``last_page_info.total_estimate``; it is never used to stop.
+        """
+        query = {"sort_by": "date_modified", "sort_direction": "asc", **(body or {})}
+        query["page_size"] = page_size
+        info = self.last_page_info = PageInfo()
+        seen: set[int] = set()
+        page_number = 1
+        while True:
+            query["page_number"] = page_number
+            response = self.request("POST", "/companies/search", body=query)
+            rows = self._decode("POST", "/companies/search", response)
+            if page_number == 1:
+                info.total_estimate = _int_or_none(response.headers.get("X-PW-TOTAL"))
+                if on_total is not None:
+                    on_total(info.total_estimate)
+            info.pages += 1
+            fresh = []
+            for row in rows:
+                row_id = row["id"]
+                if row_id in seen:
+                    info.duplicates += 1
+                    continue
+                seen.add(row_id)
+                fresh.append(row)
+            info.rows += len(fresh)
+            if rows and not fresh and len(rows) >= page_size:
+                raise CopperError(
+                    f"Copper returned page {page_number} of a company search with only rows already seen; "
+                    "stopping rather than looping."
+                )
+            if fresh:
+                yield fresh
+            if len(rows) < page_size:
+                return
+            page_number += 1
+
+    def company_get(self, company_id: int) -> dict[str, Any]:
+        """``GET /companies/{id}``; raises ``CopperNotFound`` for an unknown id."""
+        return self._json("GET", f"/companies/{int(company_id)}")
+
+    def company_update(self, company_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /companies/{id}``: partial update of the top-level keys sent; returns the updated company."""
+        return self._json("PUT", f"/companies/{int(company_id)}", body=body)
+
+    def companies_by_ids(
+        self, ids: Iterable[int], *, batch_size: int = PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Re-read companies by id, ``batch_size`` (≤ 200) per search; ids Copper lacks are skipped."""
+        batch: list[int] = []
+        for company_id in ids:
+            batch.append(int(company_id))
+            if len(batch) >= batch_size:
+                yield from self._companies_batch(batch)
+                batch = []
+        if batch:
+            yield from self._companies_batch(batch)
+
+    def _companies_batch(self, ids: list[int]) -> list[dict[str, Any]]:
+        # At most 200 ids, so one page holds every match: no second request to confirm the end.
+        body = {"ids": ids, "page_size": PAGE_SIZE, "page_number": 1, "sort_by": "date_modified"}
+        return self._json("POST", "/companies/search", body=body)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` when absent/garbled."""
+    if value in (None, ""):
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_message(response: requests.Response) -> str:
+    """Copper's own message from an error body (JSON ``message``/``error``), else the start of the text."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        for key in ("message", "error", "errors"):
+            if payload.get(key):
+                return str(payload[key])
+    text = (response.text or "").strip()
+    return text[:300] if text else f"HTTP {response.status_code}"
+
+
+def _client_error(method: str, path: str, response: requests.Response) -> CopperError:
+    status = response.status_code
+    where = f"{method} /{path.lstrip('/')}"
+    message = _error_message(response)
+    if status in (401, 403):
+        return CopperAuthError(
+            f"Copper refused the credentials ({status}) for {where}: {message}. "
+            "Check COPPER_API_KEY and COPPER_USER_EMAIL.",
+            status=status,
+        )
+    if status == 404:
+        return CopperNotFound(f"Copper found nothing at {where}: {message}", status=status)
+    if status == 422:
+        return CopperValidationError(message, status=status)
+    return CopperError(f"Copper answered {status} to {where}: {message}", status=status)
+
+
+def copper_client_from_settings(**overrides: Any) -> CopperClient:
+    """A client configured from the ``COPPER_*`` settings; ``overrides`` replace constructor arguments.
+
+    Raises ``CopperConfigurationError`` naming the missing setting.
+    """
+    from django.conf import settings
+
+    for name in ("COPPER_API_KEY", "COPPER_USER_EMAIL"):
+        if not getattr(settings, name, ""):
+            raise CopperConfigurationError(CONFIGURATION_MISSING.format(setting=name))
+    options: dict[str, Any] = {
+        "api_key": settings.COPPER_API_KEY,
+        "user_email": settings.COPPER_USER_EMAIL,
+        "base_url": getattr(settings, "COPPER_BASE_URL", DEFAULT_BASE_URL),
+        "timeout": getattr(settings, "COPPER_TIMEOUT_SECONDS", 30.0),
+        "rate_per_minute": getattr(settings, "COPPER_RATE_LIMIT_PER_MINUTE", 180),
+        "max_retries": getattr(settings, "COPPER_MAX_RETRIES", 5),
+        "backoff_base": getattr(settings, "COPPER_BACKOFF_SECONDS", 1.0),
+    }
+    options.update(overrides)
+    return CopperClient(**options)
