@@ -8,56 +8,31 @@ minute; the client paces itself under it, so applying 30 companies takes about t
 """
 
 import datetime as dt
-import os
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from customers.models import CopperCompany, FishbowlCustomer, SalesOrder, SalesOrderLine
 from syncs.copper import copper_client_from_settings
 from syncs.models import ChangeSet, FieldMapping, SyncRun
 from syncs.services.pull import copper_pull
+from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
 from tests.syncs.helpers import BackgroundWorker
 from tests.syncs.test_metrics_push_sandbox import MAPPED
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(os.environ.get("SYNC_SCREENSHOT_DIR", "/tmp"))
 LINKED = 30
 
-if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip(
-        f"{CHROMIUM} is missing (make chromium installs it; CI must have it)", allow_module_level=True
-    )
+chromium_required()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop marked running on this thread; the test's ORM calls are
-    # plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.set_default_timeout(30_000)
+    with browser_page_open(monkeypatch, width=1300, timeout_ms=30_000) as page:
         yield page
-        browser.close()
-        connections.close_all()
 
 
 @pytest.fixture

@@ -8,55 +8,28 @@ HTTP, while the browser polls the live server, as in ``make demo``. The sandbox 
 six seconds: the speed a person sees against the real Copper, and slow enough to watch the bar move.
 """
 
-import os
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from customers.models import CopperCompany
 from syncs.models import SyncRun
+from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
 from tests.syncs.helpers import BackgroundWorker
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(os.environ.get("SYNC_SCREENSHOT_DIR", "/tmp"))
 COMPANIES = 3000
 COPPER_LIMIT_PER_MINUTE = 180
 
-if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip(
-        f"{CHROMIUM} is missing (make chromium installs it; CI must have it)", allow_module_level=True
-    )
+chromium_required()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop marked running on this thread; the test's own ORM calls
-    # are plain synchronous ones, so tell Django they are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(20_000)
+    with browser_page_open(monkeypatch, width=1200, timeout_ms=20_000) as page:
         yield page
-        browser.close()
-        # ORM calls made while Playwright ran opened connections that pytest-django does not see (the
-        # connection handler is context-local); close them, or PostgreSQL cannot drop the test database.
-        connections.close_all()
 
 
 @pytest.fixture
