@@ -68,7 +68,7 @@ def metrics_for_customers(
     year_ago = as_of - dt.timedelta(days=365)
     statuses = list(settings.METRICS_ORDER_STATUSES)
 
-    customers = FishbowlCustomer.objects.filter(copper_company__isnull=False)
+    customers = FishbowlCustomer.objects.filter(copper_company__isnull=False).order_by()
     if customer_ids is not None:
         customers = customers.filter(pk__in=customer_ids)
     result = {
@@ -78,7 +78,10 @@ def metrics_for_customers(
     if not result:
         return result
 
-    # Filter through the join rather than an IN list of ids, so thousands of customers stay one query.
+    # Filter through the join rather than an IN list of ids, so thousands of customers stay one query. The join
+    # is many-to-one (an order has one customer), so each order is one row: COUNT needs no DISTINCT, which on
+    # SQLite would sort a million ids. With the order_customer_status_date index the order aggregates are read
+    # from the index alone, in customer order, without a sort.
     order_filter = Q(status__in=statuses, customer__copper_company__isnull=False)
     line_filter = Q(order__status__in=statuses, order__customer__copper_company__isnull=False)
     if customer_ids is not None:
@@ -88,7 +91,7 @@ def metrics_for_customers(
     orders = (
         SalesOrder.objects.filter(order_filter)
         .values("customer_id")
-        .annotate(n=Count("id", distinct=True), first=Min("date_issued"), last=Max("date_issued"))
+        .annotate(n=Count("pk"), first=Min("date_issued"), last=Max("date_issued"))
         .order_by()
     )
     for row in orders:
