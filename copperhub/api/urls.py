@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from copperhub.api.errors import api_not_found
-from copperhub.api.views import commissions, customers, integrity, syncs
+from copperhub.api.views import changesets, commissions, customers, integrity, metrics, syncs
 
 app_name = "api"
 urlpatterns = [
@@ -44,6 +44,26 @@ urlpatterns = [
     ),
     path("integrity-checks/", integrity.IntegrityCheckStartApi.as_view(), name="integrity-check-start"),
     path("health/", integrity.HealthApi.as_view(), name="health"),
+    path("change-sets/", changesets.ChangeSetListApi.as_view(), name="change-set-list"),
+    path("change-sets/<int:pk>/", changesets.ChangeSetDetailApi.as_view(), name="change-set-detail"),
+    path(
+        "change-sets/<int:pk>/changes/",
+        changesets.ChangeSetChangesApi.as_view(),
+        name="change-set-changes",
+    ),
+    path(
+        "change-sets/<int:pk>/approve/",
+        changesets.ChangeSetApproveApi.as_view(),
+        name="change-set-approve",
+    ),
+    path("change-sets/<int:pk>/reject/", changesets.ChangeSetRejectApi.as_view(), name="change-set-reject"),
+    path("change-sets/<int:pk>/apply/", changesets.ChangeSetApplyApi.as_view(), name="change-set-apply"),
+    path(
+        "change-sets/<int:pk>/rollback/",
+        changesets.ChangeSetRollbackApi.as_view(),
+        name="change-set-rollback",
+    ),
+    path("metrics/", metrics.MetricsListApi.as_view(), name="metrics-list"),
     # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,8 +1,11 @@
 """Shared shape of the read endpoints: cursor-paginated JSON, filters, ordering, and streamed CSV."""
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.http import StreamingHttpResponse
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics
 from rest_framework.filters import OrderingFilter
@@ -21,6 +24,25 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -(2**63))
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59 that ISO allows, and an instant near year 1 or 9999 overflows when
+    shifted to another zone: both are bad input (400 naming the parameter), not a server error.
+    """
+
+    def to_python(self, value):
+        try:
+            result = super().to_python(value)
+            return result.astimezone(dt.UTC) if result is not None else None
+        except OverflowError:
+            raise forms.ValidationError("Enter a date and time within years 1 to 9999 in UTC.") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class ListApi(generics.ListAPIView):

@@ -5,7 +5,7 @@ from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
-from copperhub.api.views.base import DetailApi, IdFilter, ListApi
+from copperhub.api.views.base import DetailApi, IdFilter, ListApi, UtcIsoDateTimeFilter
 from customers.models import CopperCompany, FishbowlCustomer, SalesOrder
 
 
@@ -29,7 +29,7 @@ class CopperCompanyOutput(serializers.ModelSerializer):
 
 class CopperCompanyFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    modified_since = django_filters.IsoDateTimeFilter(field_name="date_modified", lookup_expr="gte")
+    modified_since = UtcIsoDateTimeFilter(field_name="date_modified", lookup_expr="gte")
     assignee_id = IdFilter()
     has_fishbowl_customer = django_filters.BooleanFilter(
         field_name="fishbowl_customer", lookup_expr="isnull", exclude=True

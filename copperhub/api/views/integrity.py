@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from copperhub.api.views.base import DetailApi, ListApi
+from copperhub.api.views.base import DetailApi, ListApi, UtcIsoDateTimeFilter
 from copperhub.api.views.syncs import StartRunApi, SyncRunOutput
 from integrity.models import CheckResultRecord, IntegrityReport
 from integrity.selectors import dashboard
@@ -33,7 +33,7 @@ class IntegrityReportDetailOutput(IntegrityReportOutput):
 
 
 class IntegrityReportFilter(django_filters.FilterSet):
-    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_from = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = IntegrityReport

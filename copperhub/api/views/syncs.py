@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from copperhub.api.errors import StateConflict
-from copperhub.api.views.base import DetailApi, ListApi
+from copperhub.api.views.base import DetailApi, ListApi, UtcIsoDateTimeFilter
 from syncs.models import SyncRun
 from syncs.progress import progress_snapshot
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
@@ -18,7 +18,9 @@ class SyncRunOutput(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     progress_url = serializers.SerializerMethodField()
     admin_progress_url = serializers.SerializerMethodField()
-    started_by = serializers.CharField(source="started_by.get_username", default=None, read_only=True)
+    started_by = serializers.CharField(
+        source="started_by.get_username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = SyncRun
@@ -42,7 +44,7 @@ class SyncRunOutput(serializers.ModelSerializer):
 
 
 class SyncRunFilter(django_filters.FilterSet):
-    queued_from = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    queued_from = UtcIsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
 
     class Meta:
         model = SyncRun
