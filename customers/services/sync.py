@@ -23,6 +23,7 @@ to that company. It reads only the typed columns the pull already normalised.
   transaction through ``sync_writes`` (the rows ``bulk_update_with_history``/``bulk_create_with_history``
   would write, at a fraction of the cost). Only changed rows are written, so a second run writes nothing.
   Queries grow with pages, not companies; memory holds one page.
+- With ``apply``, orders imported before their customer existed are then linked to it (``order_links``).
 - ``apply=False`` (dry run) writes no customer; the would-be creates and updates (first ``preview_limit`` of
   each, with before/after values) are returned and logged as ``would_create`` / ``would_update``.
 """
@@ -33,6 +34,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from customers.models import AccountNumberOwner, CopperCompany, FishbowlCustomer
+from customers.services.order_links import sales_orders_link
 from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
 from syncs.models import SyncRun
 from syncs.progress import Progress
@@ -80,6 +82,13 @@ def customer_sync(
         batch_size=batch_size or settings.CUSTOMER_SYNC_BATCH_SIZE,
     )
     sync.execute()
+    if apply:
+        # Orders imported before their customer existed belong to it now.
+        progress.step("Linking orders to their customers", total=progress.total, reset=False)
+        reason = f"customer sync run #{run.pk}" if run is not None else "customer sync"
+        linked = sales_orders_link(change_reason=reason, user=user, progress=progress)
+        if linked:
+            progress.set_message(f"{sync.result.summary} {linked} orders linked to their customers.")
     return sync.result
 
 
