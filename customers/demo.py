@@ -15,7 +15,8 @@ Shape (at the reference size of 1,662 companies; everything scales with ``compan
 - Fishbowl customers for ~46 % of companies (765 of 1,662), and two years of sales orders ending on
   ``END_DATE``: ~250 orders / ~800 lines a month, ~40 % "Shipping" lines at $0, ~5 % "CC Processing", the
   house account "admin" on a third of the lines, ~81/13/6 % Wholesale/Distributor/Retail customers, a quarter
-  without a rep, and some orders for Copper account numbers Fishbowl's customer export does not have yet.
+  without a rep, and orders for the active Copper companies Fishbowl's customer export does not have yet (in
+  proportion to their number): as in the system being replaced, those orders fall out until the customer sync.
 """
 
 from __future__ import annotations
@@ -391,7 +392,9 @@ def _write_customers(path: Path, rng: random.Random, companies: Iterator[DemoCom
             buyer = _Buyer(shown, company.fishbowl_id, company.copper["name"], company.account_type, company.rep,
                            weight if company.active else weight * 0.15)  # fmt: skip
             if company.fishbowl_id is None:
-                if number and company.active and not company.duplicate and rng.random() < 0.08:
+                # Active companies Fishbowl sells to although its customer export (the local table being
+                # replaced) lacks them: their orders are the ones that fall out until the customer sync.
+                if number and company.active and not company.duplicate:
                     prospects.append(buyer)
                 continue
             buyers.append(buyer)
@@ -423,6 +426,7 @@ def _write_orders(path: Path, rng: random.Random, buyers: list[_Buyer], prospect
         total += buyer.weight
         cumulative.append(total)
     reps = sorted(initials)
+    prospect_share = len(prospects) / max(1, len(prospects) + len(buyers))
     next_number, next_so_id = rng.randint(10_000, 20_000), rng.randint(5_000, 9_000)
     orders = lines = 0
     first_month = dt.date(END_DATE.year - MONTHS // 12, END_DATE.month, 1) + dt.timedelta(days=31)
@@ -438,7 +442,7 @@ def _write_orders(path: Path, rng: random.Random, buyers: list[_Buyer], prospect
             start = dt.date(year, mon, 1)
             days = ((start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - start).days
             for _ in range(max(1, round(ORDERS_PER_MONTH * scale * rng.uniform(0.85, 1.15)))):
-                buyer = (rng.choice(prospects) if prospects and rng.random() < 0.03
+                buyer = (rng.choice(prospects) if prospects and rng.random() < prospect_share
                          else buyers[min(bisect(cumulative, rng.random() * total), len(buyers) - 1)])  # fmt: skip
                 issued = start + dt.timedelta(days=rng.randrange(days))
                 status = _status(rng, (END_DATE - issued).days)
