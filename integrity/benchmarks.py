@@ -2,15 +2,17 @@
 
 The world is inserted with ``executemany`` (no history, no signals): 100,000 companies (85 % active with an
 Account Order ID, some duplicated, some inactive or gone), a Fishbowl customer for most of them (plus some of
-their own), and 1,000,000 orders (a few with unknown customers). The project's database is never touched: the
-default connection is pointed at a temporary file for the duration and restored afterwards.
+their own), 1,000,000 orders over three years (a few with unknown customers, a few void or estimates) and three
+lines per order as Fishbowl exports them (~40 % shipping at $0, ~5 % card fees, the rest sales over 300 products,
+a few sample kits), so the metrics check sums and ranks real line volumes. The project's database is never
+touched: the default connection is pointed at a temporary file for the duration and restored afterwards.
 """
 
 import contextlib
 import random
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.core.management import call_command
@@ -18,13 +20,15 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from copperhub.bench import Measure, benchmark
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder
+from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder, SalesOrderLine
 
 BATCH = 20_000
 TOTAL_ORDERS_FIELD = 9010
 # source, region, billing address, shipping address, locked fields
 CUSTOMER_TAIL = ("fishbowl_import", "", "", "", "[]")
 REPS = ["Ann Rep", "Bob Rep", "Cy Rep", "Dee Rep", "Ed Rep", "Former Rep"]
+PRODUCTS = 300
+SAMPLE_KIT = "SAMPLE-KIT"
 
 
 @contextlib.contextmanager
@@ -67,9 +71,37 @@ def _insert(model, columns: list[str], rows) -> int:
     return count
 
 
-def world_insert(*, companies: int, orders: int, seed: int = 6) -> dict[str, int]:
+@contextlib.contextmanager
+def indexes_deferred(*models):
+    """Drop the droppable indexes of ``models``' tables, and create them again on the way out.
+
+    Building an index once over millions of rows is a sort; keeping it up to date row by row while inserting
+    costs several times more. (Indexes SQLite makes for UNIQUE columns cannot be dropped and stay.)
+    """
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
+            f"AND tbl_name IN ({', '.join('%s' for _ in tables)})",
+            tables,
+        )
+        indexes = cursor.fetchall()
+        for name, _sql in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        for _name, sql in indexes:
+            cursor.execute(sql)
+
+
+def world_insert(*, companies: int, orders: int, lines_per_order: int = 3, seed: int = 6) -> dict[str, int]:
     rng = random.Random(seed)
     now = datetime.now(UTC).isoformat(sep=" ")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        cache_size = cursor.fetchone()[0]
+        # Index pages of millions of rows stay in memory while inserting; the checks run with the default.
+        cursor.execute("PRAGMA cache_size=-262144")
     _insert(CopperUser, ["copper_id", "name", "email"], ((i + 1, n, "") for i, n in enumerate(REPS[:-1])))
 
     def company_rows():
@@ -158,34 +190,92 @@ def world_insert(*, companies: int, orders: int, seed: int = 6) -> dict[str, int
         cursor.execute(f'SELECT id, account_number FROM "{FishbowlCustomer._meta.db_table}"')  # noqa: S608
         customer_ids = cursor.fetchall()
 
+    # Three years of order dates, so "last 12 months" splits the orders; mostly fulfilled, a few not counted.
+    today = datetime.now(UTC).date()
+    days = [(today - timedelta(days=d)).isoformat() for d in range(3 * 365)]
+    statuses = [60] * 90 + [20] * 4 + [95] * 2 + [80] * 2 + [10] * 2
+
     def order_rows():
         for k in range(orders):
             if rng.random() < 0.03:
                 customer_id, number = None, f"GONE{rng.randrange(500)}"
             else:
                 customer_id, number = customer_ids[rng.randrange(len(customer_ids))]
-            yield (f"SO{k}", customer_id, number, "", 60, "2026-01-15", "", "", now, now)
+            status = statuses[int(rng.random() * 100)]
+            date = days[int(rng.random() * len(days))]
+            yield (f"SO{k}", customer_id, number, "", status, date, "", "", now, now)
 
-    _insert(
-        SalesOrder,
-        [
-            "number",
-            "customer_id",
-            "customer_account_number",
-            "customer_name",
-            "status",
-            "date_issued",
-            "sales_person",
-            "sales_rep",
-            "imported_at",
-            "updated_at",
-        ],
-        order_rows(),
-    )
+    with indexes_deferred(SalesOrder, SalesOrderLine):
+        _insert(
+            SalesOrder,
+            [
+                "number",
+                "customer_id",
+                "customer_account_number",
+                "customer_name",
+                "status",
+                "date_issued",
+                "sales_person",
+                "sales_rep",
+                "imported_at",
+                "updated_at",
+            ],
+            order_rows(),
+        )
+        n_lines = lines_insert(rng=rng, per_order=lines_per_order)
     metrics_push_configure()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"companies": companies, "customers": n_customers, "orders": orders}
+        cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
+    return {"companies": companies, "customers": n_customers, "orders": orders, "order_lines": n_lines}
+
+
+def lines_insert(*, rng: random.Random, per_order: int) -> int:
+    """``per_order`` lines for every order: ~40 % shipping at $0, ~5 % card fees, the rest sales.
+
+    Sales are skewed towards the first of ``PRODUCTS`` product numbers (a few best sellers, a long tail) and
+    1 % of them are sample kits at $0.
+    """
+    products = [f"P{n:04d}" for n in range(PRODUCTS)]
+    prices = [round(2 + rng.random() * 60, 2) for _ in products]
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT id FROM "{SalesOrder._meta.db_table}" ORDER BY id')  # noqa: S608
+        order_ids = [row[0] for row in cursor.fetchall()]
+
+    def line_rows():
+        draw = rng.random
+        for order_id in order_ids:
+            for item in range(1, per_order + 1):
+                kind = draw()
+                if kind < 0.40:
+                    yield (order_id, item, "SHIP", "", "shipping", 1, 0, 0, 0)
+                elif kind < 0.45:
+                    fee = round(1 + draw() * 4, 2)
+                    yield (order_id, item, "CCFEE", "", "cc_processing", 1, fee, fee, 0)
+                elif kind < 0.4555:
+                    yield (order_id, item, SAMPLE_KIT, "", "sale", 1, 0, 0, 0)
+                else:
+                    # Squaring skews the draw towards the first products: a few best sellers, a long tail.
+                    n = int(draw() * draw() * PRODUCTS)
+                    qty = int(draw() * 24) + 1
+                    price = prices[n]
+                    yield (order_id, item, products[n], "", "sale", qty, price, round(qty * price, 2), 0)
+
+    return _insert(
+        SalesOrderLine,
+        [
+            "order_id",
+            "so_item_id",
+            "product_number",
+            "description",
+            "line_type",
+            "quantity_fulfilled",
+            "unit_price",
+            "total_price",
+            "total_cost",
+        ],
+        line_rows(),
+    )
 
 
 def metrics_push_configure() -> None:
@@ -212,9 +302,10 @@ def metrics_push_configure() -> None:
     arguments={
         "--companies": {"type": int, "default": 100_000},
         "--orders": {"type": int, "default": 1_000_000},
+        "--lines-per-order": {"type": int, "default": 3, "help": "Order lines per order (0: orders only)."},
     },
 )
-def integrity_benchmark(*, companies: int, orders: int) -> dict:
+def integrity_benchmark(*, companies: int, orders: int, lines_per_order: int = 3) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from integrity.checks import CHECKS, chain_summary
@@ -222,7 +313,7 @@ def integrity_benchmark(*, companies: int, orders: int) -> dict:
     with throwaway_sqlite():
         started = time.perf_counter()
         with transaction.atomic():
-            sizes = world_insert(companies=companies, orders=orders)
+            sizes = world_insert(companies=companies, orders=orders, lines_per_order=lines_per_order)
         insert_seconds = round(time.perf_counter() - started, 1)
         reverse("admin:index")  # load the URLconf once (a worker has it loaded), not inside the first check
         per_check, results = {}, []
