@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from integrity.checks import CHECKS
 from integrity.models import CheckResultRecord, IntegrityReport, State
 from syncs.models import SyncRun
+from syncs.selectors import sync_runs_last_success_by_kind, sync_runs_latest_by_kind
 
 STATE_COLOURS = {State.OK: "#2e7d32", State.WARNING: "#ed6c02", State.CRITICAL: "#c62828"}
 
@@ -67,23 +68,19 @@ def run_url(run: SyncRun) -> str:
 
 
 def last_runs() -> list[dict[str, Any]]:
-    """The latest run of each kind (one small query per kind, over the indexed ``kind``)."""
+    """The latest run of each kind and when the kind last succeeded (two queries in all)."""
+    latest = sync_runs_latest_by_kind()
+    successes = sync_runs_last_success_by_kind()
     rows = []
     for kind, label in SyncRun.Kind.choices:
-        run = SyncRun.objects.filter(kind=kind).order_by("-queued_at", "-pk").first()
-        last_success = (
-            SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, finished_at__isnull=False)
-            .order_by("-finished_at")
-            .values_list("finished_at", flat=True)
-            .first()
-        )
+        run = latest.get(kind)
         rows.append(
             {
                 "kind": kind,
                 "label": label,
                 "run": run,
                 "url": run_url(run) if run else "",
-                "last_success": last_success,
+                "last_success": successes.get(kind),
             }
         )
     return rows

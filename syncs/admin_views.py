@@ -25,6 +25,7 @@ from django.utils import timezone
 from commissions.months import month_parse, months_add
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import progress_snapshot
+from syncs.selectors import sync_runs_latest_by_kind
 from syncs.services.runs import RUNNERS, SyncRunAlreadyActive, sync_run_cancel, sync_run_start
 
 Kind = SyncRun.Kind
@@ -284,8 +285,9 @@ class SyncRunViewsMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         cards = []
+        latest = sync_runs_latest_by_kind()
         for kind in DASHBOARD_KINDS:
-            last = SyncRun.objects.filter(kind=kind).select_related("started_by").first()
+            last = latest.get(kind)
             buttons = [button for button in START_BUTTONS.values() if button.kind == kind]
             if last is None and not buttons and kind not in RUNNERS:
                 continue

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from syncs.models import SyncRun
 
 LineType = SalesOrderLine.LineType
 ZERO = Decimal("0.00")
@@ -225,3 +226,20 @@ def metrics_for_customers(
         if metrics.total_orders:
             metrics.average_order_value = (metrics.total_spent / metrics.total_orders).quantize(ZERO)
     return result
+
+
+def sync_runs_latest_by_kind() -> dict[str, SyncRun]:
+    """The newest run of each kind, in one query (for the sync dashboard and the health dashboard)."""
+    newest = SyncRun.objects.values("kind").annotate(newest=Max("pk")).values("newest")
+    return {run.kind: run for run in SyncRun.objects.filter(pk__in=newest).select_related("started_by")}
+
+
+def sync_runs_last_success_by_kind() -> dict[str, dt.datetime]:
+    """When each kind last finished successfully, in one query."""
+    rows = (
+        SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED, finished_at__isnull=False)
+        .values("kind")
+        .annotate(last=Max("finished_at"))
+        .order_by()
+    )
+    return {row["kind"]: row["last"] for row in rows}
