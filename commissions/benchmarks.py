@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from commissions.models import CommissionLine, CommissionOverride, CustomerStatusPin, SalesRep, Spiff, Title
 from commissions.services import commission_calculate
-from copperhub.bench import Measure, benchmark, scratch_database
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from syncs.bench import Measure, benchmark, scratch_database
 
 MONTH = date(2026, 1, 1)
 HISTORY_START = date(2023, 1, 1)

@@ -56,7 +56,7 @@ class SalesRep(models.Model):
     is_commissioned = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     copper_user = models.ForeignKey(
-        "customers.CopperUser",
+        "copper.CopperUser",
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,

@@ -66,11 +66,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
-    "customers",
+    # Floors, bottom up: each app imports only the ones listed before it.
     "syncs",
+    "copper",
+    "customers",
+    "metrics",
     "integrity",
     "commissions",
     "copperhub.api",
+    "copperhub.demo",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +216,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # ChangeSet and ChangeSetDetail share the status choices; one name for them (not a hash-suffixed one).
-    "ENUM_NAME_OVERRIDES": {"ChangeSetStatusEnum": "syncs.models.ChangeSet.Status"},
+    "ENUM_NAME_OVERRIDES": {"ChangeSetStatusEnum": "metrics.models.ChangeSet.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "copperhub.api.schema.add_error_responses",

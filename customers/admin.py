@@ -1,7 +1,7 @@
-"""Admin for the Copper and Fishbowl mirrors.
+"""Admin for the Fishbowl mirrors and the customer sync.
 
-Mirror rows (Copper companies, users, definitions, imported orders) are read-only here: they change only by a
-pull or an import. Fishbowl customers are editable; a field a person changes is locked against the sync.
+Imported orders are read-only here: they change only by an import. Fishbowl customers are editable; a field a
+person changes is locked against the sync.
 """
 
 from django.contrib import admin, messages
@@ -12,15 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from customers.models import (
-    AccountNumberOwner,
-    CopperCompany,
-    CopperUser,
-    CustomFieldDefinition,
-    FishbowlCustomer,
-    SalesOrder,
-    SalesOrderLine,
-)
+from copper.models import CopperCompany
+from customers.models import AccountNumberOwner, FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import (
     account_number_conflicts,
     customer_sync_latest_preview_run,
@@ -32,59 +25,9 @@ from customers.services.sync import (
     customer_fields_unlock,
     customer_locked_fields,
 )
+from syncs.admin_base import ReadOnlyMirrorAdmin
 from syncs.models import SyncRun
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
-
-
-class ReadOnlyMirrorAdmin(SimpleHistoryAdmin):
-    """A mirror of another system: viewable with history, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(CopperUser)
-class CopperUserAdmin(ReadOnlyMirrorAdmin):
-    list_display = ["copper_id", "name", "email", "pulled_at"]
-    search_fields = ["name", "email", "=copper_id"]
-
-
-@admin.register(CustomFieldDefinition)
-class CustomFieldDefinitionAdmin(ReadOnlyMirrorAdmin):
-    list_display = ["copper_id", "name", "data_type", "available_on", "pulled_at"]
-    list_filter = ["data_type"]
-    search_fields = ["name", "=copper_id"]
-
-
-@admin.register(CopperCompany)
-class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
-    list_display = [
-        "name",
-        "copper_id",
-        "account_order_id",
-        "is_active_customer",
-        "account_type",
-        "region",
-        "assignee",
-        "date_modified",
-        "missing_from_copper_since",
-    ]
-    list_filter = [
-        "is_active_customer",
-        "account_type",
-        "region",
-        ("missing_from_copper_since", admin.EmptyFieldListFilter),
-    ]
-    search_fields = ["name", "=copper_id", "account_order_id", "account_number", "email_domain"]
-    list_select_related = ["assignee"]
-    date_hierarchy = "date_modified"
-    show_full_result_count = False
 
 
 def sync_run_progress_url(run: SyncRun) -> str:

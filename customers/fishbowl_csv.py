@@ -21,13 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from copper.normalize import account_number_is_valid, account_number_normalise, flag_is_set
 from customers.models import SalesOrder, SalesOrderLine
-from customers.normalize import (
-    account_number_is_valid,
-    account_number_normalise,
-    account_type_normalise,
-    flag_is_set,
-)
+from customers.normalize import account_type_normalise
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Local mirrors of Copper (users, custom-field definitions, companies) and Fishbowl (customers, orders).
+"""Local mirrors of Fishbowl: customers, sales orders and their lines, and account-number ownership.
 
-Copper rows use Copper's own id as primary key, so a company's ``assignee_id`` is a Copper user id and bulk
-upserts need no id translation. Every mirror keeps full history (django-simple-history).
+Each Fishbowl customer links to at most one Copper company (the Copper wing, ``copper.models``). Every mirror
+keeps full history (django-simple-history).
 """
 
 from django.conf import settings
@@ -9,117 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-
-class CopperUser(models.Model):
-    """A Copper user; sales reps are assignees of companies."""
-
-    copper_id = models.BigIntegerField(primary_key=True)
-    name = models.CharField(max_length=255)
-    email = models.EmailField(max_length=255, blank=True)
-    pulled_at = models.DateTimeField(null=True, blank=True)
-
-    history = HistoricalRecords(excluded_fields=["pulled_at"])
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name or f"Copper user {self.copper_id}"
-
-
-class CustomFieldDefinition(models.Model):
-    """A Copper custom-field definition: the vocabulary to read and write ``custom_fields``."""
-
-    class DataType(models.TextChoices):
-        STRING = "String"
-        TEXT = "Text"
-        DROPDOWN = "Dropdown"
-        MULTISELECT = "MultiSelect"
-        DATE = "Date"
-        CHECKBOX = "Checkbox"
-        FLOAT = "Float"
-        CURRENCY = "Currency"
-        PERCENTAGE = "Percentage"
-        URL = "URL"
-        CONNECT = "Connect"
-
-    copper_id = models.BigIntegerField(primary_key=True)
-    name = models.CharField(max_length=255, db_index=True)
-    canonical_name = models.CharField(max_length=255, blank=True)
-    data_type = models.CharField(max_length=20, choices=DataType.choices)
-    # [{"id": int, "name": str, "rank": int}] for Dropdown and MultiSelect.
-    options = models.JSONField(default=list, blank=True)
-    available_on = models.JSONField(default=list, blank=True)
-    currency = models.CharField(max_length=8, blank=True)
-    pulled_at = models.DateTimeField(null=True, blank=True)
-
-    history = HistoricalRecords(excluded_fields=["pulled_at"])
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.data_type})"
-
-
-class CopperCompany(models.Model):
-    """The local mirror of one Copper company.
-
-    ``custom_fields`` is the raw list exactly as Copper sent it; the typed columns below it are extracted from
-    that list by field *name* (through ``CustomFieldDefinition``) on every pull.
-    """
-
-    copper_id = models.BigIntegerField(primary_key=True)
-    name = models.CharField(max_length=255, db_index=True)
-    # No database constraint: Copper may assign a user we cannot see; integrity checks report those.
-    assignee = models.ForeignKey(
-        CopperUser,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="companies",
-    )
-    contact_type_id = models.BigIntegerField(null=True, blank=True)
-    email_domain = models.CharField(max_length=255, blank=True)
-    address = models.JSONField(null=True, blank=True)
-    tags = models.JSONField(default=list, blank=True)
-    custom_fields = models.JSONField(default=list, blank=True)
-
-    # Typed columns extracted from custom_fields by name.
-    account_order_id = models.CharField(
-        max_length=64, blank=True, help_text="Account Order ID as written in Copper."
-    )
-    account_number = models.CharField(
-        max_length=64,
-        blank=True,
-        db_index=True,
-        help_text="Account Order ID normalised (trimmed, thousands commas removed): the Fishbowl account number.",
-    )
-    is_active_customer = models.BooleanField(default=False, db_index=True)
-    account_type = models.CharField(
-        max_length=64, blank=True, help_text="Account Type as labelled in Copper."
-    )
-    region = models.CharField(max_length=64, blank=True)
-    fishbowl_sales_person = models.CharField(max_length=255, blank=True)
-
-    date_created = models.DateTimeField(null=True, blank=True)
-    date_modified = models.DateTimeField(null=True, blank=True, db_index=True)
-    pulled_at = models.DateTimeField(null=True, blank=True, help_text="When a pull last wrote this row.")
-    # Set by a full pull when Copper no longer returns the company; the row is kept, never deleted.
-    missing_from_copper_since = models.DateTimeField(null=True, blank=True)
-
-    history = HistoricalRecords(excluded_fields=["pulled_at"])
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "copper companies"
-        indexes = [
-            models.Index(fields=["is_active_customer", "account_number"], name="company_active_account")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+from copper.models import CopperCompany
 
 
 class FishbowlCustomer(models.Model):

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from customers.models import AccountNumberOwner, CopperCompany
+from copper.models import CopperCompany
+from customers.models import AccountNumberOwner
 from syncs.models import SyncRun, SyncRunLog
 
 PREVIEW_CODES = {"create": ("would_create", "created"), "update": ("would_update", "updated")}

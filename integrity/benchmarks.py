@@ -19,8 +19,9 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.urls import reverse
 
-from copperhub.bench import Measure, benchmark
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder, SalesOrderLine
+from copper.models import CopperCompany, CopperUser
+from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from syncs.bench import Measure, benchmark
 
 BATCH = 20_000
 TOTAL_ORDERS_FIELD = 9010
@@ -281,10 +282,10 @@ def lines_insert(*, rng: random.Random, per_order: int) -> int:
 def metrics_push_configure() -> None:
     """Map Total Orders to a Copper field and record an applied push, so the metrics check compares values."""
     try:
-        from syncs.models import FieldMapping
+        from metrics.models import FieldMapping
     except ImportError:
         return
-    from customers.models import CustomFieldDefinition
+    from copper.models import CustomFieldDefinition
     from syncs.models import SyncRun
 
     CustomFieldDefinition.objects.create(

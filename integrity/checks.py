@@ -18,7 +18,8 @@ from django.db.models.functions import Lower
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder
+from copper.models import CopperCompany, CopperUser
+from customers.models import FishbowlCustomer, SalesOrder
 from customers.normalize import account_type_normalise
 from integrity.models import SEVERITY, State
 from syncs.models import SyncRun
@@ -100,7 +101,7 @@ def worst(states: list[str]) -> str:
 
 
 def company_url(pk: int) -> str:
-    return url_first(("admin:customers_coppercompany_change", (pk,)))
+    return url_first(("admin:copper_coppercompany_change", (pk,)))
 
 
 def customer_url(pk: int) -> str:
@@ -178,7 +179,7 @@ def check_duplicate_account_ids() -> CheckResult:
     )
     totals = dupes.aggregate(numbers=Count("account_number"))  # aggregate over the grouped subquery
     count = totals["numbers"]
-    company_changelist = url_first("admin:customers_coppercompany_changelist")
+    company_changelist = url_first("admin:copper_coppercompany_changelist")
     findings = [
         Finding(
             label=f"Account Order ID {row['account_number']}",

@@ -20,9 +20,9 @@ logger = logging.getLogger(__name__)
 def _push_modules():
     """The metrics-push collaborators, or ``None`` when the push is not part of this build."""
     try:
-        from syncs import metric_values
-        from syncs.models import FieldMapping
-        from syncs.selectors import metrics_for_customers
+        from metrics import values as metric_values
+        from metrics.models import FieldMapping
+        from metrics.selectors import metrics_for_customers
     except ImportError:
         return None
     return FieldMapping, metrics_for_customers, metric_values
@@ -30,7 +30,7 @@ def _push_modules():
 
 def metrics_disagreements(*, name: str, title: str):
     """Compare each mapped Copper field with the value the push would write; count the disagreeing values."""
-    from customers.models import CopperCompany, CustomFieldDefinition
+    from copper.models import CopperCompany, CustomFieldDefinition
     from integrity.checks import CheckResult, Finding, company_url, state_for, url_first
     from syncs.models import SyncRun
 
@@ -68,7 +68,7 @@ def metrics_disagreements(*, name: str, title: str):
     count = 0
     per_field: dict[str, int] = {}
     findings: list[dict[str, str]] = []
-    action_url = url_first("admin:syncs_changeset_changelist", "admin:syncs_syncrun_dashboard")
+    action_url = url_first("admin:metrics_changeset_changelist", "admin:syncs_syncrun_dashboard")
     # Through the join, not an IN list of tens of thousands of ids.
     companies = CopperCompany.objects.filter(fishbowl_customer__isnull=False).values_list(
         "pk", "name", "custom_fields"

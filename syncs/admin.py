@@ -103,6 +103,3 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
         """Start an incremental pull (the selected rows do not matter) and open its progress page."""
         return run_start_from_request(request=request, button=START_BUTTONS["copper_pull"])
 
-
-# Other sync admin modules register themselves on import (one line each, below).
-from syncs import admin_changesets  # noqa: E402,F401

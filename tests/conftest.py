@@ -3,6 +3,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+# The Copper sandbox fixtures serve the Copper wing's tests and every test above it (metrics push, API).
+from tests.copper.sandbox_fixtures import (  # noqa: F401
+    copper_sandbox,
+    copper_sandbox_factory,
+    copper_sandbox_settings,
+)
+
 
 @pytest.fixture
 def staff_user(db):
@@ -14,3 +21,4 @@ def staff_user(db):
 def second_staff_user(db):
     """Another superuser: a second person (approvals must come from someone else)."""
     return get_user_model().objects.create_superuser("bob", "bob@example.com", "bob-password")
+

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from copperhub.bench import Measure, benchmark, scratch_database
-from customers.models import CopperCompany, CopperUser
+from copper.models import CopperCompany, CopperUser
+from syncs.bench import Measure, benchmark, scratch_database
 
 
 @benchmark(

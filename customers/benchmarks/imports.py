@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from copperhub.bench import Measure, benchmark, scratch_database
 from customers.models import SalesOrderLine
+from syncs.bench import Measure, benchmark, scratch_database
 
 CUSTOMER_HEADER = ["Customer ID", "ACCOUNT NUMBER", "Name", "Account Type", "Default Sales Rep", "Active"]
 ORDER_HEADER = [

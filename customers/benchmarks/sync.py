@@ -12,9 +12,10 @@ from typing import Any
 from django.db import connection
 from django.test.utils import override_settings
 
-from copperhub.bench import Measure, benchmark, scratch_database
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer
+from copper.models import CopperCompany, CopperUser
+from customers.models import FishbowlCustomer
 from customers.services.sync import customer_sync
+from syncs.bench import Measure, benchmark, scratch_database
 from syncs.models import SyncRun
 from syncs.progress import Progress
 

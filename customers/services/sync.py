@@ -33,7 +33,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from customers.models import AccountNumberOwner, CopperCompany, FishbowlCustomer
+from copper.models import CopperCompany
+from customers.models import AccountNumberOwner, FishbowlCustomer
 from customers.services.order_links import sales_orders_link
 from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
 from syncs.models import SyncRun

@@ -8,8 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from customers.models import AccountNumberOwner, CopperCompany, CopperUser, FishbowlCustomer
-from customers.normalize import account_number_is_valid, account_number_normalise, account_type_normalise
+from copper.models import CopperCompany, CopperUser
+from copper.normalize import account_number_is_valid, account_number_normalise
+from customers.models import AccountNumberOwner, FishbowlCustomer
+from customers.normalize import account_type_normalise
 from customers.services.sync_reports import SyncReports, company_side
 from customers.services.sync_writes import history_insert, rows_insert, rows_update
 

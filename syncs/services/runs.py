@@ -27,11 +27,11 @@ Kind = SyncRun.Kind
 Status = SyncRun.Status
 
 RUNNERS: dict[str, str] = {
-    Kind.COPPER_PULL: "syncs.services.pull.copper_pull_run",
+    Kind.COPPER_PULL: "copper.services.pull.copper_pull_run",
     Kind.CUSTOMER_SYNC: "customers.services.sync.customer_sync_run",
-    Kind.METRICS_DRY_RUN: "syncs.services.changesets.change_set_build_run",
-    Kind.METRICS_APPLY: "syncs.services.changesets.change_set_apply_run",
-    Kind.METRICS_ROLLBACK: "syncs.services.changesets.change_set_rollback_run",
+    Kind.METRICS_DRY_RUN: "metrics.services.changesets.change_set_build_run",
+    Kind.METRICS_APPLY: "metrics.services.changesets.change_set_apply_run",
+    Kind.METRICS_ROLLBACK: "metrics.services.changesets.change_set_rollback_run",
     Kind.COMMISSIONS: "commissions.services.commission_calculate_run",
     Kind.INTEGRITY: "integrity.services.integrity_report_run",
 }

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from copper.models import CopperCompany, CopperUser
 from copperhub.api.models import ApiToken, api_token_hash
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder, SalesOrderLine
+from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 
 
 def make_token(user, *, read_only: bool) -> str:

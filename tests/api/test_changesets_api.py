@@ -11,11 +11,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from syncs.metric_values import products_text
-from syncs.models import Change, ChangeSet, SyncRun
-from syncs.selectors import metrics_for_customers
-from syncs.services import changesets
-from syncs.services.changesets import (
+from metrics.models import Change, ChangeSet
+from metrics.selectors import metrics_for_customers
+from metrics.services import changesets
+from metrics.services.changesets import (
     CHANGE_SET_NOT_APPLIED,
     CHANGE_SET_NOT_APPROVED,
     CHANGE_SET_NOT_AWAITING,
@@ -25,9 +24,11 @@ from syncs.services.changesets import (
     change_set_approve,
     change_set_build,
 )
+from metrics.values import products_text
+from syncs.models import SyncRun
 from syncs.services.runs import sync_run_execute
 from tests.api.conftest import make_token
-from tests.syncs.metrics_world import AS_OF, FakeCopper, mappings_create, world_create
+from tests.metrics.metrics_world import AS_OF, FakeCopper, mappings_create, world_create
 
 pytestmark = pytest.mark.django_db
 Status = ChangeSet.Status

@@ -12,8 +12,10 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command, get_commands
 
-from customers.demo import END_DATE, HOUSE_ACCOUNT, demo_world_write, iter_companies
-from customers.normalize import account_number_normalise, account_type_normalise
+from copper.normalize import account_number_normalise
+from copper.sandbox.world import END_DATE, iter_companies
+from customers.demo import HOUSE_ACCOUNT, demo_world_write
+from customers.normalize import account_type_normalise
 
 COMPANIES = 800
 

@@ -2,13 +2,9 @@
 
 import pytest
 
+from copper.normalize import account_number_is_valid, account_number_normalise, flag_is_set
 from customers.models import FishbowlCustomer
-from customers.normalize import (
-    account_number_is_valid,
-    account_number_normalise,
-    account_type_normalise,
-    flag_is_set,
-)
+from customers.normalize import account_type_normalise
 
 T = FishbowlCustomer.AccountType
 

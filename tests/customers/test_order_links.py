@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from customers.models import CopperCompany, FishbowlCustomer, SalesOrder
+from copper.models import CopperCompany
+from customers.models import FishbowlCustomer, SalesOrder
 from customers.services.sync import customer_sync
 from syncs.models import SyncRun
 

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import AccountNumberOwner, CopperCompany, CopperUser, FishbowlCustomer
+from copper.models import CopperCompany, CopperUser
+from customers.models import AccountNumberOwner, FishbowlCustomer
 from customers.services.sync import customer_sync
 from syncs.models import SyncRun
 from syncs.progress import Progress

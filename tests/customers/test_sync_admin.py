@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from customers.models import AccountNumberOwner, CopperCompany, FishbowlCustomer
+from copper.models import CopperCompany
+from customers.models import AccountNumberOwner, FishbowlCustomer
 from customers.services.sync import customer_sync
 from syncs.models import SyncRun
 from syncs.progress import Progress

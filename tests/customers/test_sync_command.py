@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from customers.models import CopperCompany, FishbowlCustomer
+from copper.models import CopperCompany
+from customers.models import FishbowlCustomer
 from syncs.models import SyncRun
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder
+from copper.models import CopperCompany, CopperUser
+from customers.models import FishbowlCustomer, SalesOrder
 from syncs.models import SyncRun
 
 _ids = itertools.count(1000)

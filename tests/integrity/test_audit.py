@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import CopperCompany, FishbowlCustomer
+from copper.models import CopperCompany
+from customers.models import FishbowlCustomer
 from integrity.rollback import run_rollback_apply, run_rollback_preview
 from tests.integrity.conftest import company, customer
 
@@ -64,8 +65,8 @@ def test_the_audit_page_filters_by_run_user_model_and_date(admin_client, staff_u
     by_user = rows(admin_client.get(url, {"user": "bob"}))
     assert [(r.who, r.object_label) for r in by_user] == [("bob", "2 Two by bob")]
 
-    by_model = rows(admin_client.get(url, {"model": "customers.coppercompany"}))
-    assert {r.model_label for r in by_model} == {"customers.coppercompany"}
+    by_model = rows(admin_client.get(url, {"model": "copper.coppercompany"}))
+    assert {r.model_label for r in by_model} == {"copper.coppercompany"}
     assert len(by_model) == 2  # created, then renamed
 
     history = FishbowlCustomer.history.model

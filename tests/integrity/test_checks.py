@@ -41,7 +41,7 @@ def test_the_customer_gap_counts_both_sides_and_lists_the_missing_companies(sett
             "Fishbowl customer 300 exists but is not linked to this company.",
         ),
     ]
-    assert result.findings[0]["url"] == f"/admin/customers/coppercompany/{missing_a.pk}/change/"
+    assert result.findings[0]["url"] == f"/admin/copper/coppercompany/{missing_a.pk}/change/"
     assert result.findings[0]["action"] == "Run the customer sync"
 
 
@@ -72,7 +72,7 @@ def test_duplicate_account_order_ids_across_active_companies_are_reported_per_nu
     assert result.count == 1
     assert result.findings[0]["label"] == "Account Order ID 700"
     assert "3 active companies" in result.findings[0]["message"]
-    assert result.findings[0]["url"].endswith("/admin/customers/coppercompany/?account_number=700")
+    assert result.findings[0]["url"].endswith("/admin/copper/coppercompany/?account_number=700")
     assert result.findings[0]["action_url"].endswith(
         "/admin/customers/accountnumberowner/add/?account_number=700"
     )
@@ -178,8 +178,9 @@ def test_all_checks_run_in_a_constant_number_of_queries(django_assert_max_num_qu
 
 
 def test_copper_metric_fields_that_disagree_with_fishbowl_after_a_push_are_reported():
-    from customers.models import CustomFieldDefinition, SalesOrderLine
-    from syncs.models import FieldMapping
+    from copper.models import CustomFieldDefinition
+    from customers.models import SalesOrderLine
+    from metrics.models import FieldMapping
 
     CustomFieldDefinition.objects.create(
         copper_id=9010, name="Total Orders", data_type="Float", available_on=["company"]

@@ -53,7 +53,7 @@ def test_the_check_page_lists_findings_with_links_to_the_objects_and_the_fix(adm
     response = admin_client.get(reverse("admin:integrity_check_detail", args=["customer_gap"]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'href="/admin/customers/coppercompany/{alpha.pk}/change/">Alpha (Account Order ID 1)</a>' in html
+    assert f'href="/admin/copper/coppercompany/{alpha.pk}/change/">Alpha (Account Order ID 1)</a>' in html
     assert "No Fishbowl customer has account number 1." in html
     assert "Run the customer sync</a>" in html
 

@@ -13,7 +13,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from customers.models import CopperCompany
+from copper.models import CopperCompany
 from syncs.models import SyncRun
 from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
 from tests.syncs.helpers import BackgroundWorker

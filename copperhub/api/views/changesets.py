@@ -16,13 +16,14 @@ from rest_framework.response import Response
 from copperhub.api.errors import StateConflict
 from copperhub.api.views.base import DetailApi, IdFilter, ListApi, UtcIsoDateTimeFilter
 from copperhub.api.views.syncs import SyncRunOutput
-from syncs.models import Change, ChangeSet, SyncRun
-from syncs.services.changeset_base import (
+from metrics.models import Change, ChangeSet
+from metrics.services.base import (
     CHANGE_SET_NOT_APPLIED,
     CHANGE_SET_NOT_APPROVED,
     CHANGE_SET_ROLLBACK_OF_ROLLBACK,
 )
-from syncs.services.changesets import ChangeSetError, change_set_approve, change_set_reject
+from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
+from syncs.models import SyncRun
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
 
 Status = ChangeSet.Status
@@ -186,7 +187,7 @@ class ChangeSetWriteApi(generics.GenericAPIView):
 class ChangeSetApproveApi(ChangeSetWriteApi):
     """Approve a built set: a different person than the builder, a fresh set, unchanged definitions."""
 
-    required_permission = "syncs.approve_changeset"
+    required_permission = "metrics.approve_changeset"
 
     @extend_schema(request=None, responses={200: ChangeSetDetailOutput})
     def post(self, request, pk):
@@ -204,7 +205,7 @@ class ChangeSetRejectInput(serializers.Serializer):
 class ChangeSetRejectApi(ChangeSetWriteApi):
     """Reject a built or approved set; it is kept for the record with the reason."""
 
-    required_permission = "syncs.approve_changeset"
+    required_permission = "metrics.approve_changeset"
     serializer_class = ChangeSetRejectInput
 
     @extend_schema(request=ChangeSetRejectInput, responses={200: ChangeSetDetailOutput})
@@ -224,7 +225,7 @@ class ChangeSetRejectApi(ChangeSetWriteApi):
 class ChangeSetApplyApi(ChangeSetWriteApi):
     """Apply an approved set (or resume an interrupted apply) as a run; 202 with the run and its progress URL."""
 
-    required_permission = "syncs.apply_changeset"
+    required_permission = "metrics.apply_changeset"
 
     @extend_schema(request=None, responses={202: SyncRunOutput})
     def post(self, request, pk):
@@ -240,7 +241,7 @@ class ChangeSetApplyApi(ChangeSetWriteApi):
 class ChangeSetRollbackApi(ChangeSetWriteApi):
     """Roll back an applied set as a run (recorded as a new change set); 202 with the run."""
 
-    required_permission = "syncs.rollback_changeset"
+    required_permission = "metrics.rollback_changeset"
 
     @extend_schema(request=None, responses={202: SyncRunOutput})
     def post(self, request, pk):

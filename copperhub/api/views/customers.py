@@ -5,8 +5,9 @@ from django.db.models import Count, DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
+from copper.models import CopperCompany
 from copperhub.api.views.base import DetailApi, IdFilter, ListApi, UtcIsoDateTimeFilter
-from customers.models import CopperCompany, FishbowlCustomer, SalesOrder
+from customers.models import FishbowlCustomer, SalesOrder
 
 
 class CopperCompanyOutput(serializers.ModelSerializer):

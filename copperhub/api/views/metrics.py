@@ -16,8 +16,8 @@ from rest_framework.exceptions import ValidationError
 from copperhub.api.renderers import csv_rows
 from copperhub.api.views.base import IdFilter, ListApi
 from customers.models import FishbowlCustomer
-from syncs.metric_values import products_text
-from syncs.selectors import Metrics, metrics_for_customers
+from metrics.selectors import Metrics, metrics_for_customers
+from metrics.values import products_text
 
 CSV_CHUNK = 500
 # Any real "as of" day; outside this range date arithmetic (a year back) would overflow.

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from copperhub.bench import benchmarks_discover
+from syncs.bench import benchmarks_discover
 
 
 class Command(BaseCommand):

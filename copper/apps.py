@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CopperConfig(AppConfig):
+    name = "copper"
+    verbose_name = "Copper"

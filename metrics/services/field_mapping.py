@@ -1,0 +1,282 @@
+"""Field mapping checks: every metric → Copper field mapping validated against the pulled definitions.
+
+An invalid mapping blocks the metrics push. Each problem names the field and what is wrong; the messages are
+module constants so the admin, the API and the tests read the same words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from copper.models import CustomFieldDefinition
+from metrics.models import FieldMapping
+from metrics.values import BOOL_OPTION_NAMES, KIND_TYPES, METRIC_KINDS, Definition, display, encode
+
+MAPPING_NONE_ENABLED = "No field mapping is enabled: map at least one metric to a Copper field."
+MAPPING_FIELD_MISSING = (
+    'Copper has no custom field named "{field}" (mapped from {metric}); pull Copper or fix the name.'
+)
+MAPPING_FIELD_NOT_ON_COMPANIES = (
+    'Copper field "{field}" (mapped from {metric}) is not available on companies.'
+)
+MAPPING_FIELD_AMBIGUOUS = (
+    'Copper has {count} custom fields named "{field}"; rename one in Copper so the mapping is unambiguous.'
+)
+MAPPING_WRONG_TYPE = 'Copper field "{field}" is a {actual} field; {metric} needs {expected}.'
+MAPPING_MISSING_OPTION = (
+    'Copper field "{field}" is a Dropdown without an option named "{option}", needed by {metric}.'
+)
+MAPPING_DUPLICATE_TARGET = 'Copper field "{field}" is targeted by more than one metric: {metrics}.'
+MAPPING_PROTECTED_FIELD = (
+    'Copper field "{field}" is protected and may not be written by any mapping (mapped from {metric}).'
+)
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    """One reason the mapping cannot be used: ``code`` is machine-readable, ``message`` names the field."""
+
+    code: str
+    field: str
+    metric: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedMapping:
+    """An enabled mapping resolved to its Copper definition."""
+
+    metric: str
+    copper_field: str
+    policy: str
+    definition: Definition
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "copper_field": self.copper_field,
+            "policy": self.policy,
+            "definition_id": self.definition.id,
+            "data_type": self.definition.data_type,
+        }
+
+
+def _label(metric: str) -> str:
+    return str(FieldMapping.Metric(metric).label)
+
+
+def _protected() -> set[str]:
+    return {name.strip().lower() for name in settings.METRICS_PROTECTED_FIELDS}
+
+
+def definitions_current() -> list[Definition]:
+    """The pulled custom-field definitions (as plain records)."""
+    return [Definition.from_any(row) for row in CustomFieldDefinition.objects.all()]
+
+
+def field_mapping_validate(
+    *, definitions: Iterable[Any] | None = None, mappings: Iterable[FieldMapping] | None = None
+) -> list[MappingProblem]:
+    """All problems with the enabled mappings (an empty list means the push may run).
+
+    ``definitions`` are rows, Copper dicts or ``Definition`` records (default: the pulled rows). Checks: the field
+    exists by name and is available on companies, its data type can hold the metric (Dropdowns holding a yes/no
+    metric need "Yes"/"No" options), no protected field is targeted, no two metrics target one field.
+    """
+    defs = [d if isinstance(d, Definition) else Definition.from_any(d) for d in (definitions or [])]
+    if definitions is None:
+        defs = definitions_current()
+    rows = list(mappings) if mappings is not None else list(FieldMapping.objects.filter(enabled=True))
+    rows = [m for m in rows if m.enabled]
+    if not rows:
+        return [MappingProblem(code="none_enabled", field="", metric="", message=MAPPING_NONE_ENABLED)]
+    by_name: dict[str, list[Definition]] = {}
+    for definition in defs:
+        by_name.setdefault(definition.name.strip().lower(), []).append(definition)
+    protected = _protected()
+    problems: list[MappingProblem] = []
+
+    targets: dict[str, list[FieldMapping]] = {}
+    for mapping in rows:
+        targets.setdefault(mapping.copper_field.strip().lower(), []).append(mapping)
+    for same_field in targets.values():
+        if len(same_field) > 1:
+            field = same_field[0].copper_field
+            metrics = ", ".join(_label(m.metric) for m in same_field)
+            problems.append(
+                MappingProblem(
+                    code="duplicate_target",
+                    field=field,
+                    metric=same_field[0].metric,
+                    message=MAPPING_DUPLICATE_TARGET.format(field=field, metrics=metrics),
+                )
+            )
+
+    for mapping in rows:
+        field, metric = mapping.copper_field.strip(), mapping.metric
+        label = _label(metric)
+        if field.lower() in protected:
+            problems.append(
+                MappingProblem(
+                    code="protected_field",
+                    field=field,
+                    metric=metric,
+                    message=MAPPING_PROTECTED_FIELD.format(field=field, metric=label),
+                )
+            )
+            continue
+        found = by_name.get(field.lower(), [])
+        if not found:
+            problems.append(
+                MappingProblem(
+                    code="missing_field",
+                    field=field,
+                    metric=metric,
+                    message=MAPPING_FIELD_MISSING.format(field=field, metric=label),
+                )
+            )
+            continue
+        on_companies = [d for d in found if "company" in d.available_on]
+        if not on_companies:
+            problems.append(
+                MappingProblem(
+                    code="not_on_companies",
+                    field=field,
+                    metric=metric,
+                    message=MAPPING_FIELD_NOT_ON_COMPANIES.format(field=field, metric=label),
+                )
+            )
+            continue
+        if len(on_companies) > 1:
+            problems.append(
+                MappingProblem(
+                    code="ambiguous_field",
+                    field=field,
+                    metric=metric,
+                    message=MAPPING_FIELD_AMBIGUOUS.format(field=field, count=len(on_companies)),
+                )
+            )
+            continue
+        definition = on_companies[0]
+        kind = METRIC_KINDS[metric]
+        allowed = KIND_TYPES[kind]
+        if definition.data_type not in allowed:
+            expected = " or ".join(allowed)
+            problems.append(
+                MappingProblem(
+                    code="wrong_type",
+                    field=field,
+                    metric=metric,
+                    expected=expected,
+                    actual=definition.data_type,
+                    message=MAPPING_WRONG_TYPE.format(
+                        field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
+                    ),
+                )
+            )
+            continue
+        if definition.data_type == "Dropdown" and kind == "bool":
+            for names in BOOL_OPTION_NAMES.values():
+                if not any(definition.option_id(name) is not None for name in names):
+                    problems.append(
+                        MappingProblem(
+                            code="missing_option",
+                            field=field,
+                            metric=metric,
+                            expected=names[0].capitalize(),
+                            actual=", ".join(n for _, n in definition.options),
+                            message=MAPPING_MISSING_OPTION.format(
+                                field=field, option=names[0].capitalize(), metric=label
+                            ),
+                        )
+                    )
+    return problems
+
+
+def field_mapping_resolve(*, definitions: Iterable[Any] | None = None) -> list[ResolvedMapping]:
+    """The enabled mappings with their definitions; call only after ``field_mapping_validate`` found nothing."""
+    defs = (
+        [d if isinstance(d, Definition) else Definition.from_any(d) for d in definitions]
+        if definitions is not None
+        else definitions_current()
+    )
+    by_name = {d.name.strip().lower(): d for d in defs if "company" in d.available_on}
+    resolved = []
+    for mapping in FieldMapping.objects.filter(enabled=True).order_by("metric"):
+        definition = by_name[mapping.copper_field.strip().lower()]
+        resolved.append(
+            ResolvedMapping(
+                metric=mapping.metric,
+                copper_field=definition.name,
+                policy=mapping.policy,
+                definition=definition,
+            )
+        )
+    return resolved
+
+
+def definitions_fingerprint(definitions: Iterable[Definition]) -> str:
+    """A hash of the definitions a change set was computed against (ids, names, types, options)."""
+    payload = sorted(
+        [d.id, d.name, d.data_type, [list(o) for o in d.options], list(d.available_on)] for d in definitions
+    )
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def field_mapping_sample(*, n: int = 3) -> list[dict[str, Any]]:
+    """``n`` real linked companies with the value each mapped field would get (computed locally, not written).
+
+    Each item: ``{"company": name, "copper_id": id, "values": [{"field", "metric", "value", "error"}]}``.
+    """
+    from metrics.selectors import metrics_for_customers
+
+    if field_mapping_validate():
+        return []
+    resolved = field_mapping_resolve()
+    from customers.models import FishbowlCustomer
+
+    # Companies with orders make the more useful sample.
+    customers = list(
+        FishbowlCustomer.objects.filter(copper_company__isnull=False, orders__isnull=False)
+        .select_related("copper_company")
+        .distinct()
+        .order_by("account_number")[:n]
+    )
+    metrics = metrics_for_customers(customer_ids=[c.pk for c in customers])
+    sample = []
+    for customer in customers:
+        values = []
+        for mapping in resolved:
+            raw = metrics[customer.pk].value(mapping.metric)
+            error = ""
+            try:
+                shown = display(
+                    value=encode(metric=mapping.metric, value=raw, definition=mapping.definition),
+                    definition=mapping.definition,
+                )
+            except ValueError as exc:
+                shown, error = "", str(exc)
+            values.append(
+                {
+                    "field": mapping.copper_field,
+                    "metric": _label(mapping.metric),
+                    "value": shown,
+                    "error": error,
+                }
+            )
+        sample.append(
+            {
+                "company": customer.copper_company.name,
+                "copper_id": customer.copper_company_id,
+                "values": values,
+            }
+        )
+    return sample

@@ -1,1 +1,0 @@
-"""Benchmarks of the syncs app (pull, change sets); run with `manage.py bench`."""
