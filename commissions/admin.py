@@ -9,10 +9,10 @@ from datetime import date
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
@@ -36,7 +36,7 @@ from commissions.selectors import (
     commission_unattributed_lines,
 )
 from commissions.services import commission_calculate_start
-from syncs.services.runs import SyncRunAlreadyActive
+from syncs.admin_views import run_start_response
 
 UNATTRIBUTED_SHOWN = 500
 
@@ -187,23 +187,17 @@ class CommissionLineAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "commissions/report.html", context)
 
     def calculate_view(self, request):
-        if not request.user.has_perm("commissions.calculate_commissions"):
-            raise PermissionDenied
-        report = reverse("admin:commissions_commissionline_report")
-        try:
-            run = commission_calculate_start(
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return run_start_response(
+            request=request,
+            start=lambda: commission_calculate_start(
                 month=request.POST.get("month", ""),
                 sales_person=request.POST.get("sales_person") or None,
                 user=request.user,
-            )
-        except (ValueError, SyncRunAlreadyActive) as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(report)
-        messages.success(request, f"{run} queued for {run.options['month']}.")
-        try:
-            return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[run.pk]))
-        except NoReverseMatch:
-            return HttpResponseRedirect(reverse("admin:syncs_syncrun_change", args=[run.pk]))
+            ),
+            back_url=reverse("admin:commissions_commissionline_report"),
+        )
 
     def export_view(self, request):
         if not self.has_view_permission(request):

@@ -1,5 +1,28 @@
 from django.apps import AppConfig
 
+from commissions.months import month_format, month_parse
+
+
+def _month_option(data) -> dict:
+    """The dashboard's month field as the run's option (``ValueError`` names a bad month)."""
+    return {"month": month_format(month_parse(data.get("month", "")))}
+
 
 class CommissionsConfig(AppConfig):
     name = "commissions"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: services import models, which exist only once apps are ready.
+        from commissions.services import commission_calculate_run
+        from syncs.models import SyncRun
+        from syncs.registry import RunKind, StartButton, run_kind_register
+
+        run_kind_register(
+            RunKind(
+                kind=SyncRun.Kind.COMMISSIONS,
+                runner=commission_calculate_run,
+                permission="commissions.calculate_commissions",
+                buttons=(StartButton("commissions", "Calculate commissions", needs_month=True, primary=True),),
+                options_parse=_month_option,
+            )
+        )

@@ -74,7 +74,7 @@ INSTALLED_APPS = [
     "integrity",
     "commissions",
     "copperhub.api",
-    "copperhub.demo",
+    "copperhub",
 ]
 
 MIDDLEWARE = [
@@ -226,8 +226,10 @@ SPECTACULAR_SETTINGS = {
 # --- Sync runs (progress) ---------------------------------------------------------------------------------
 # Per-record log entries kept per run; beyond this only the count grows.
 SYNC_RUN_LOG_LIMIT = env_int("SYNC_RUN_LOG_LIMIT", 1000)
-# A running run whose progress has not moved for this long is treated as dead (its worker was killed).
-SYNC_RUN_STALE_AFTER_SECONDS = env_int("SYNC_RUN_STALE_AFTER_SECONDS", Q_TIMEOUT + 300)
+# The worker holding a run renews its heartbeat this often, whatever the run is doing (waiting on Copper too).
+SYNC_RUN_HEARTBEAT_SECONDS = env_int("SYNC_RUN_HEARTBEAT_SECONDS", 30)
+# A running run whose heartbeat is older than this is failed by the reaper (every minute, and at every start).
+SYNC_RUN_STALE_AFTER_SECONDS = env_int("SYNC_RUN_STALE_AFTER_SECONDS", 4 * SYNC_RUN_HEARTBEAT_SECONDS)
 
 # --- Fishbowl ---------------------------------------------------------------------------------------------
 FISHBOWL_URL = os.environ.get("FISHBOWL_URL", "")

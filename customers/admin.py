@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from copper.models import CopperCompany
@@ -26,16 +26,14 @@ from customers.services.sync import (
     customer_locked_fields,
 )
 from syncs.admin_base import ReadOnlyMirrorAdmin
+from syncs.admin_views import run_progress_url
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
-
-
-def sync_run_progress_url(run: SyncRun) -> str:
-    """The generic progress page of a run (the sync dashboard's), or its admin page before that exists."""
-    try:
-        return reverse("admin:syncs_syncrun_progress", args=[run.pk])
-    except NoReverseMatch:
-        return reverse("admin:syncs_syncrun_change", args=[run.pk])
+from syncs.services.runs import (
+    SyncRunAlreadyActive,
+    SyncRunPermissionDenied,
+    sync_run_may_start,
+    sync_run_start,
+)
 
 
 @admin.register(FishbowlCustomer)
@@ -97,13 +95,14 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _start_run(self, request, *, apply: bool, parent: SyncRun | None = None) -> SyncRun | None:
-        if not request.user.has_perm("syncs.start_syncrun"):
-            raise PermissionDenied
+    def _start_run(self, request, *, apply: bool, parent: SyncRun | None = None) -> SyncRun:
+        """Start a customer sync for the requesting user (the active one if the kind is busy)."""
         try:
             return sync_run_start(
                 kind=SyncRun.Kind.CUSTOMER_SYNC, user=request.user, options={"apply": apply}, parent=parent
             )
+        except SyncRunPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
         except SyncRunAlreadyActive as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return exc.run
@@ -120,7 +119,7 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             "opts": self.model._meta,
             "title": "Customer sync",
             "latest": customer_sync_latest_preview_run(),
-            "can_start": request.user.has_perm("syncs.start_syncrun"),
+            "can_start": sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
         }
         return TemplateResponse(request, "admin/customers/customer_sync_start.html", context)
 
@@ -136,15 +135,15 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
                 self.message_user(request, "Only a finished dry run can be confirmed.", messages.ERROR)
                 return HttpResponseRedirect(request.path)
             applied = self._start_run(request, apply=True, parent=run)
-            return HttpResponseRedirect(sync_run_progress_url(applied))
+            return HttpResponseRedirect(run_progress_url(applied))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Customer sync {'preview' if preview.is_dry_run else 'result'}: run #{run.pk}",
             "run": run,
             "preview": preview,
-            "progress_url": sync_run_progress_url(run),
-            "can_apply": can_apply and request.user.has_perm("syncs.start_syncrun"),
+            "progress_url": run_progress_url(run),
+            "can_apply": can_apply and sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
         }
         return TemplateResponse(request, "admin/customers/customer_sync_preview.html", context)
 

@@ -5,12 +5,19 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self) -> None:
-        from syncs.services.runs import run_finished
+        # Imported here, not at the top: services import models, which exist only once apps are ready.
+        from customers.services.sync import customer_sync_run
+        from syncs.models import SyncRun
+        from syncs.registry import RunKind, StartButton, run_kind_register
 
-        run_finished.connect(_sync_after_pull, dispatch_uid="customers.customer_sync_after_pull")
-
-
-def _sync_after_pull(sender, run, **kwargs) -> None:
-    from customers.services.sync import customer_sync_after_pull
-
-    customer_sync_after_pull(run=run)
+        run_kind_register(
+            RunKind(
+                kind=SyncRun.Kind.CUSTOMER_SYNC,
+                runner=customer_sync_run,
+                permission="syncs.start_syncrun",
+                buttons=(
+                    StartButton("customer_sync_dry_run", "Customer sync (dry run)", {"apply": False}),
+                    StartButton("customer_sync_apply", "Customer sync (apply)", {"apply": True}),
+                ),
+            )
+        )

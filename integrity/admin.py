@@ -6,17 +6,17 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
 
 from integrity.audit import AuditFilters, audit_page
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
 from integrity.rollback import run_rollback_apply, run_rollback_preview
-from integrity.selectors import check_detail, run_url
+from integrity.selectors import check_detail
+from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+from syncs.services.runs import sync_run_start
 
 
 class CheckResultInline(admin.TabularInline):
@@ -73,24 +73,16 @@ class IntegrityReportAdmin(admin.ModelAdmin):
         context = self._context(request, detail["record"].title or name, **detail)
         return TemplateResponse(request, "integrity/check_detail.html", context)
 
-    @staticmethod
-    def _start_run(request):
-        try:
-            run = sync_run_start(
-                kind=SyncRun.Kind.INTEGRITY, user=request.user, options={"trigger": "on_demand"}
-            )
-        except SyncRunAlreadyActive as exc:
-            messages.warning(request, str(exc))
-            return HttpResponseRedirect(run_url(exc.run) or reverse("admin:index"))
-        messages.success(
-            request, f"Integrity checks started ({run}); the dashboard shows the report when done."
-        )
-        return HttpResponseRedirect(run_url(run) or reverse("admin:index"))
-
     def run_now_view(self, request):
-        if not request.user.has_perm("syncs.start_syncrun"):
-            raise PermissionDenied
-        return require_POST(self._start_run)(request)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return run_start_response(
+            request=request,
+            start=lambda: sync_run_start(
+                kind=SyncRun.Kind.INTEGRITY, user=request.user, options={"trigger": "on_demand"}
+            ),
+            back_url=reverse("admin:index"),
+        )
 
     def audit_view(self, request):
         if not self.has_view_permission(request):

@@ -1,18 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger(__name__)
-
-
-def _report_after_run(sender, run, **kwargs) -> None:
-    """``run_finished`` hook: a report after each successful pull, customer sync and metrics apply."""
-    try:
-        from integrity.services import integrity_report_after_run
-
-        integrity_report_after_run(run=run)
-    except Exception:  # never let an integrity problem reach the sync that just finished
-        logger.exception("Integrity report hook failed for sync run %s", getattr(run, "pk", None))
 
 
 class IntegrityConfig(AppConfig):
@@ -20,6 +6,16 @@ class IntegrityConfig(AppConfig):
     verbose_name = "Integrity"
 
     def ready(self) -> None:
-        from syncs.services.runs import run_finished
+        # Imported here, not at the top: services import models, which exist only once apps are ready.
+        from integrity.services import integrity_report_run
+        from syncs.models import SyncRun
+        from syncs.registry import RunKind, StartButton, run_kind_register
 
-        run_finished.connect(_report_after_run, dispatch_uid="integrity_report_after_run")
+        run_kind_register(
+            RunKind(
+                kind=SyncRun.Kind.INTEGRITY,
+                runner=integrity_report_run,
+                permission="syncs.start_syncrun",
+                buttons=(StartButton("integrity", "Integrity check", {"trigger": "on_demand"}, primary=True),),
+            )
+        )

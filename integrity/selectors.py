@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from integrity.checks import CHECKS
 from integrity.models import CheckResultRecord, IntegrityReport, State
+from syncs.admin_views import run_progress_url
 from syncs.models import SyncRun
 from syncs.selectors import sync_runs_last_success_by_kind, sync_runs_latest_by_kind
 
@@ -61,10 +62,8 @@ def url_or_empty(name: str, *args) -> str:
 
 
 def run_url(run: SyncRun) -> str:
-    """The run's progress page when the syncs admin has one, else its change page."""
-    return url_or_empty("admin:syncs_syncrun_progress", run.pk) or url_or_empty(
-        "admin:syncs_syncrun_change", run.pk
-    )
+    """The run's progress page."""
+    return run_progress_url(run)
 
 
 def last_runs() -> list[dict[str, Any]]:

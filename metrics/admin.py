@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -24,7 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from metrics.models import Change, ChangeSet, FieldMapping
@@ -34,29 +33,14 @@ from metrics.services.field_mapping import (
     field_mapping_sample,
     field_mapping_validate,
 )
+from metrics.services.starts import change_set_apply_start, change_set_build_start, change_set_rollback_start
+from syncs.admin_views import run_progress_url, run_start_response
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+from syncs.services.runs import sync_run_may_start
 
 SYNC_BUTTON_LABEL = "Sync Sales Metrics to Copper"
 CHANGES_PER_PAGE = 200
 Status = ChangeSet.Status
-
-
-def _progress_url(run: SyncRun) -> str:
-    try:
-        return reverse("admin:syncs_syncrun_progress", args=[run.pk])
-    except NoReverseMatch:  # the progress page's admin is not installed
-        return reverse("admin:syncs_syncrun_change", args=[run.pk])
-
-
-def _start(request: HttpRequest, *, kind: str, options: dict[str, Any], back: str) -> HttpResponse:
-    try:
-        run = sync_run_start(kind=kind, user=request.user, options=options)
-    except SyncRunAlreadyActive as exc:
-        messages.warning(request, str(exc))
-        return HttpResponseRedirect(_progress_url(exc.run))
-    messages.info(request, f"{run} started.")
-    return HttpResponseRedirect(_progress_url(run)) if run else HttpResponseRedirect(back)
 
 
 class FieldMappingForm(forms.ModelForm):
@@ -109,21 +93,21 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
             "sample": [] if problems else field_mapping_sample(n=3),
             "button_label": SYNC_BUTTON_LABEL,
             "protected": settings.METRICS_PROTECTED_FIELDS,
-            "can_start": request.user.has_perm("syncs.start_syncrun"),
+            "can_start": sync_run_may_start(user=request.user, kind=SyncRun.Kind.METRICS_DRY_RUN),
         }
         return TemplateResponse(request, "metrics/fieldmapping_check.html", context)
 
     def dry_run_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm("syncs.start_syncrun"):
-            raise PermissionDenied
         back = reverse("admin:metrics_fieldmapping_check")
         problems = field_mapping_validate()
         if problems:
             messages.error(request, f"The mapping has {len(problems)} problem(s); fix them before a dry run.")
             return HttpResponseRedirect(back)
-        return _start(request, kind=SyncRun.Kind.METRICS_DRY_RUN, options={}, back=back)
+        return run_start_response(
+            request=request, start=lambda: change_set_build_start(user=request.user), back_url=back
+        )
 
 
 @admin.register(ChangeSet)
@@ -218,8 +202,8 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             "outcome_counts": _outcome_counts(change_set),
             "history": change_set.history.select_related("history_user").order_by("-history_date")[:50],
             "rollbacks": change_set.rollbacks.all(),
-            "progress_url": _progress_url(change_set.apply_run) if change_set.apply_run_id else "",
-            "source_url": _progress_url(change_set.source_run) if change_set.source_run_id else "",
+            "progress_url": run_progress_url(change_set.apply_run) if change_set.apply_run_id else "",
+            "source_url": run_progress_url(change_set.source_run) if change_set.source_run_id else "",
             "can_approve": status == Status.BUILT and user.has_perm("metrics.approve_changeset"),
             "can_reject": status in (Status.BUILT, Status.APPROVED)
             and user.has_perm("metrics.approve_changeset"),
@@ -305,29 +289,21 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
 
     def apply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         change_set = self._post(request, pk, "apply_changeset")
-        if change_set.status not in (Status.APPROVED, Status.APPLYING):
-            messages.error(
-                request, f"{change_set} is {change_set.get_status_display().lower()}; it cannot be applied."
-            )
-            return self._back(change_set)
-        options = {"change_set_id": change_set.pk}
-        return _start(
-            request, kind=SyncRun.Kind.METRICS_APPLY, options=options, back=self._back(change_set).url
+        return run_start_response(
+            request=request,
+            start=lambda: change_set_apply_start(change_set=change_set, user=request.user),
+            back_url=self._back(change_set).url,
+            refused=(ChangeSetError,),
         )
 
     def rollback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         change_set = self._post(request, pk, "rollback_changeset")
-        if change_set.status not in (Status.APPLIED, Status.PARTIALLY_APPLIED):
-            messages.error(
-                request,
-                f"{change_set} is {change_set.get_status_display().lower()}; it cannot be rolled back.",
-            )
-            return self._back(change_set)
-        options = {"change_set_id": change_set.pk}
-        return _start(
-            request, kind=SyncRun.Kind.METRICS_ROLLBACK, options=options, back=self._back(change_set).url
+        return run_start_response(
+            request=request,
+            start=lambda: change_set_rollback_start(change_set=change_set, user=request.user),
+            back_url=self._back(change_set).url,
+            refused=(ChangeSetError,),
         )
-
 
 def _outcome_counts(change_set: ChangeSet) -> list[tuple[str, int]]:
     from django.db.models import Count

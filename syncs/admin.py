@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from syncs.admin_views import START_BUTTONS, SyncRunViewsMixin, duration_text, run_start_from_request
+from syncs.admin_views import SyncRunViewsMixin, duration_text
 from syncs.models import SyncRun
 from syncs.progress import progress_snapshot
 
@@ -40,7 +40,6 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["started_by"]
     date_hierarchy = "queued_at"
-    actions = ["start_copper_pull"]
 
     def has_add_permission(self, request):
         return False
@@ -97,9 +96,3 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     @admin.display(description="Duration")
     def duration(self, run: SyncRun):
         return duration_text(progress_snapshot(run)["elapsed_seconds"]) if run.started_at else "–"
-
-    @admin.action(description="Start a Copper pull", permissions=["start"])
-    def start_copper_pull(self, request, queryset):
-        """Start an incremental pull (the selected rows do not matter) and open its progress page."""
-        return run_start_from_request(request=request, button=START_BUTTONS["copper_pull"])
-

@@ -9,10 +9,10 @@ admin messages and redirects; the numbers come from ``progress_snapshot``. ``Syn
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
@@ -22,11 +22,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from commissions.months import month_parse, months_add
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import progress_snapshot
+from syncs.registry import run_kinds, start_buttons
 from syncs.selectors import sync_runs_latest_by_kind
-from syncs.services.runs import RUNNERS, SyncRunAlreadyActive, sync_run_cancel, sync_run_start
+from syncs.services.runs import (
+    SyncRunAlreadyActive,
+    SyncRunPermissionDenied,
+    sync_run_cancel,
+    sync_run_may_start,
+    sync_run_start,
+)
 
 Kind = SyncRun.Kind
 Status = SyncRun.Status
@@ -35,23 +41,17 @@ Status = SyncRun.Status
 # is bounded by SYNC_RUN_LOG_LIMIT, and the page says when it shows fewer than the run holds.
 LOG_PAGE_LIMIT = 500
 LOG_POLL_LIMIT = 200
-# Cards on the dashboard, in this order; kinds without a button are started elsewhere (change sets).
+# Cards on the dashboard, in this order (kinds no app registers are left out).
 DASHBOARD_KINDS = (
     Kind.COPPER_PULL,
     Kind.CUSTOMER_SYNC,
+    Kind.FISHBOWL_IMPORT,
     Kind.COMMISSIONS,
     Kind.INTEGRITY,
     Kind.METRICS_DRY_RUN,
     Kind.METRICS_APPLY,
     Kind.METRICS_ROLLBACK,
-    Kind.FISHBOWL_IMPORT,
 )
-STARTED_ELSEWHERE = {
-    Kind.METRICS_DRY_RUN: "Started from a metrics change set.",
-    Kind.METRICS_APPLY: "Started from an approved metrics change set.",
-    Kind.METRICS_ROLLBACK: "Started from an applied metrics change set.",
-    Kind.FISHBOWL_IMPORT: "Started by the Fishbowl import.",
-}
 
 STANDARD_COUNTS = (
     ("created", "Created"),
@@ -63,58 +63,67 @@ STANDARD_COUNTS = (
 QUEUED_HINT_AFTER_SECONDS = 10
 NOT_STARTABLE = "There is no start button called {button!r}."
 ALREADY_ACTIVE = "A {kind} is already {status} (run #{pk}): here it is. Wait for it to finish or cancel it."
+WAITING = "A {kind} is running; this one (run #{pk}) starts as soon as it ends."
 
 
-@dataclass(frozen=True)
-class StartButton:
-    """One button on the dashboard: which run it starts and with which options."""
-
-    key: str
-    label: str
-    kind: str
-    options: dict[str, Any] = field(default_factory=dict)
-    needs_month: bool = False
-    primary: bool = False
+def run_progress_url(run: SyncRun) -> str:
+    """The live progress page of a run: where every start button leads."""
+    return reverse("admin:syncs_syncrun_progress", args=[run.pk])
 
 
-START_BUTTONS = {
-    button.key: button
-    for button in (
-        StartButton("copper_pull", "Copper pull", Kind.COPPER_PULL, {"full": False}, primary=True),
-        StartButton("copper_pull_full", "Copper pull (full)", Kind.COPPER_PULL, {"full": True}),
-        StartButton("customer_sync_dry_run", "Customer sync (dry run)", Kind.CUSTOMER_SYNC, {"apply": False}),
-        StartButton("customer_sync_apply", "Customer sync (apply)", Kind.CUSTOMER_SYNC, {"apply": True}),
-        StartButton("commissions", "Calculate commissions", Kind.COMMISSIONS, needs_month=True, primary=True),
-        StartButton("integrity", "Integrity check", Kind.INTEGRITY, {"trigger": "on_demand"}, primary=True),
-    )
-}
+def run_start_response(
+    *,
+    request: HttpRequest,
+    start: Callable[[], SyncRun],
+    back_url: str,
+    refused: tuple[type[Exception], ...] = (),
+) -> HttpResponse:
+    """Call ``start()`` (a service that queues a run) and open the run's progress page: the one way every admin
+    page starts a run.
 
-
-def start_options(*, button: StartButton, data: Any) -> dict[str, Any]:
-    """The options a button starts its run with; ``ValueError`` (a message for a person) on bad input."""
-    options = dict(button.options)
-    if button.needs_month:
-        options["month"] = month_parse(data.get("month", "")).strftime("%Y-%m")
-    return options
-
-
-def run_start_from_request(*, request: HttpRequest, button: StartButton) -> HttpResponse:
-    """Start ``button``'s run for the requesting user and redirect to its progress page (or the active one's)."""
+    No permission is a 403; a refused start (bad options, or one of the caller's ``refused`` errors) goes
+    back to ``back_url`` with the reason; a busy kind opens the active run with a warning; a run that waits for its
+    kind says so.
+    """
     try:
-        options = start_options(button=button, data=request.POST)
-    except ValueError as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("admin:syncs_syncrun_dashboard"))
-    try:
-        run = sync_run_start(kind=button.kind, user=request.user, options=options)
+        run = start()
     except SyncRunAlreadyActive as exc:
         active = exc.run
         messages.warning(
             request,
             ALREADY_ACTIVE.format(kind=active.get_kind_display().lower(), status=active.status, pk=active.pk),
         )
-        return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[active.pk]))
-    return HttpResponseRedirect(reverse("admin:syncs_syncrun_progress", args=[run.pk]))
+        return HttpResponseRedirect(run_progress_url(active))
+    except SyncRunPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from None
+    except (ValueError, *refused) as exc:
+        messages.error(request, getattr(exc, "user_message", None) or str(exc))
+        return HttpResponseRedirect(back_url)
+    if run.status == Status.WAITING:
+        messages.info(request, WAITING.format(kind=run.get_kind_display().lower(), pk=run.pk))
+    else:
+        messages.info(request, f"{run} started.")
+    return HttpResponseRedirect(run_progress_url(run))
+
+
+def run_start_from_button(*, request: HttpRequest, key: str) -> HttpResponse:
+    """Start the run of dashboard button ``key`` with its options plus the kind's parsed form data."""
+    dashboard = reverse("admin:syncs_syncrun_dashboard")
+    found = start_buttons().get(key)
+    if found is None:
+        messages.error(request, NOT_STARTABLE.format(button=key))
+        return HttpResponseRedirect(dashboard)
+    run_kind, button = found
+    try:
+        options = {**button.options, **run_kind.options_parse(request.POST)}
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(dashboard)
+    return run_start_response(
+        request=request,
+        start=lambda: sync_run_start(kind=run_kind.kind, user=request.user, options=options),
+        back_url=dashboard,
+    )
 
 
 def duration_text(seconds: float | None) -> str:
@@ -165,17 +174,6 @@ def log_entry_dict(entry: SyncRunLog) -> dict[str, Any]:
     }
 
 
-def copper_configuration_problem() -> str:
-    """Which Copper setting is missing (shown on the dashboard before anyone starts a pull), or ''."""
-    missing = [name for name in ("COPPER_API_KEY", "COPPER_USER_EMAIL") if not getattr(settings, name, "")]
-    if not missing:
-        return ""
-    return (
-        f"Copper is not configured ({', '.join(missing)} not set): a Copper pull will fail with that message "
-        "until it is."
-    )
-
-
 class SyncRunViewsMixin:
     """Progress page, progress JSON, dashboard, start and cancel, for ``SyncRunAdmin``."""
 
@@ -192,9 +190,6 @@ class SyncRunViewsMixin:
         ]
 
     # --- permissions -----------------------------------------------------------------------------------------
-    def has_start_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("syncs.start_syncrun")
-
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("syncs.cancel_syncrun")
 
@@ -284,41 +279,34 @@ class SyncRunViewsMixin:
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        cards = []
+        registered = {run_kind.kind: run_kind for run_kind in run_kinds()}
         latest = sync_runs_latest_by_kind()
+        cards = []
         for kind in DASHBOARD_KINDS:
-            last = latest.get(kind)
-            buttons = [button for button in START_BUTTONS.values() if button.kind == kind]
-            if last is None and not buttons and kind not in RUNNERS:
+            run_kind = registered.get(kind)
+            if run_kind is None:
                 continue
+            last = latest.get(kind)
             cards.append(
                 {
                     "kind": kind,
                     "label": Kind(kind).label,
                     "last": last,
                     "snapshot": progress_snapshot(last) if last else None,
-                    "buttons": buttons,
-                    "started_elsewhere": STARTED_ELSEWHERE.get(kind, ""),
+                    "buttons": run_kind.buttons,
+                    "can_start": sync_run_may_start(user=request.user, kind=kind),
+                    "permission": run_kind.permission,
+                    "problem": run_kind.problem() if run_kind.problem else "",
+                    "started_elsewhere": run_kind.started_elsewhere,
                 }
             )
-        today = timezone.localdate()
+        last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
         context = self._context(
-            request,
-            "Sync dashboard",
-            cards=cards,
-            can_start=self.has_start_permission(request),
-            default_month=months_add(today.replace(day=1), -1).strftime("%Y-%m"),
-            copper_problem=copper_configuration_problem(),
+            request, "Sync dashboard", cards=cards, default_month=last_month.strftime("%Y-%m")
         )
         return TemplateResponse(request, "syncs/dashboard.html", context)
 
     def start_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_start_permission(request):
-            raise PermissionDenied
-        button = START_BUTTONS.get(request.POST.get("button", ""))
-        if button is None:
-            messages.error(request, NOT_STARTABLE.format(button=request.POST.get("button", "")))
-            return HttpResponseRedirect(reverse("admin:syncs_syncrun_dashboard"))
-        return run_start_from_request(request=request, button=button)
+        return run_start_from_button(request=request, key=request.POST.get("button", ""))

@@ -23,13 +23,17 @@ class SyncRun(models.Model):
         INTEGRITY = "integrity", "Integrity check"
 
     class Status(models.TextChoices):
+        # Asked for while its kind was busy (e.g. the customer sync a pull starts): queued when the kind frees.
+        WAITING = "waiting", "Waiting for the active run of its kind"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # At most one run per kind in these (the constraint below); ``waiting`` runs line up behind them.
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    UNFINISHED_STATUSES = (Status.WAITING, Status.QUEUED, Status.RUNNING)
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -54,7 +58,7 @@ class SyncRun(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Last time progress was written: a running run whose heartbeat stops is dead.
+    # Renewed on a timer by the worker holding the run: a running run whose heartbeat stops is dead.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     step_started_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
@@ -85,7 +89,8 @@ class SyncRun(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
+        """Not finished yet: waiting, queued or running."""
+        return self.status in self.UNFINISHED_STATUSES
 
 
 class SyncRunLog(models.Model):

@@ -1,28 +1,11 @@
-"""django-q2 tasks: thin wrappers that take primary keys and call one service.
+"""django-q2 tasks that schedules name (a schedule stores a dotted path): thin, one service call each.
 
-``enqueue`` is the one place that hands work to the broker, always after the surrounding transaction commits
-(so the worker sees the rows the caller just wrote).
+Runs themselves are queued by ``syncs.services.runs`` through ``syncs.queue.enqueue``.
 """
 
-from django.db import transaction
-from django_q.tasks import async_task
+from syncs.services.runs import sync_runs_reap
 
 
-def enqueue(func: str, *args, on_queued=None, **kwargs) -> None:
-    """Queue ``func(*args, **kwargs)`` once the current transaction commits.
-
-    ``on_queued(task_id)`` is called with django-q2's task id (used to record it on the run).
-    """
-
-    def send() -> None:
-        task_id = async_task(func, *args, **kwargs)
-        if on_queued is not None:
-            on_queued(task_id)
-
-    transaction.on_commit(send)
-
-
-def sync_run_execute_task(run_id: int) -> None:
-    from syncs.services.runs import sync_run_execute
-
-    sync_run_execute(run_id=run_id)
+def sync_runs_reap_task() -> int:
+    """Every minute (migration 0005): fail runs whose worker died, so their kind is free within minutes."""
+    return sync_runs_reap()

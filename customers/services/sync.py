@@ -39,6 +39,7 @@ from customers.services.order_links import sales_orders_link
 from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
 from syncs.models import SyncRun
 from syncs.progress import Progress
+from syncs.services.runs import sync_run_start
 
 __all__ = [
     "LOCKABLE_FIELDS",
@@ -94,21 +95,21 @@ def customer_sync(
 
 
 def customer_sync_after_pull(*, run: SyncRun) -> SyncRun | None:
-    """Start an applying customer sync after a successful Copper pull, when ``CUSTOMER_SYNC_AFTER_PULL`` is on.
+    """Follow-up of a successful Copper pull (when ``CUSTOMER_SYNC_AFTER_PULL`` is on): an applying customer sync.
 
-    Returns the started run, or ``None`` (not a successful pull, setting off, or a customer sync already active:
-    that one will see the pulled rows too).
+    Never dropped: if an applying sync is queued and not started it does the work (it will read the pulled
+    rows); otherwise — a dry run queued, any sync running — an applying sync waits and starts when the kind is
+    free. Returns that run (``None`` for an unsuccessful pull or the setting off). The pull's counts name it.
     """
-    from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
-
     if run.kind != SyncRun.Kind.COPPER_PULL or run.status != SyncRun.Status.SUCCEEDED:
         return None
     if not settings.CUSTOMER_SYNC_AFTER_PULL:
         return None
-    try:
-        return sync_run_start(kind=SyncRun.Kind.CUSTOMER_SYNC, options={"apply": True}, parent=run)
-    except SyncRunAlreadyActive:
-        return None
+    follow_up = sync_run_start(kind=SyncRun.Kind.CUSTOMER_SYNC, options={"apply": True}, parent=run, wait_if_busy=True)
+    counts = {**run.counts, "customer_sync_run": follow_up.pk}
+    SyncRun.objects.filter(pk=run.pk).update(counts=counts)
+    run.counts = counts
+    return follow_up
 
 
 def account_number_owner_choose(

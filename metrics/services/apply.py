@@ -73,12 +73,12 @@ def change_set_apply(
     if change_set.status in (Status.APPLIED, Status.PARTIALLY_APPLIED):
         progress.set_message(f"Change set #{change_set.pk} was already applied; nothing written.")
         return change_set
-    _require_appliable(change_set)
+    change_set_require_appliable(change_set)
     # Outside the transaction: a request to Copper must not hold the database's write lock.
     _check_live_definitions(change_set, client)
     with transaction.atomic():
         change_set = _locked(change_set)
-        _require_appliable(change_set)
+        change_set_require_appliable(change_set)
         if change_set.status == Status.APPROVED:
             change_set.status = Status.APPLYING
             change_set.applied_by = user if user is not None else change_set.applied_by
@@ -88,7 +88,8 @@ def change_set_apply(
     return _finish(change_set, user=user, verb="applied")
 
 
-def _require_appliable(change_set: ChangeSet) -> None:
+def change_set_require_appliable(change_set: ChangeSet) -> None:
+    """The state guard of an apply (``ChangeSetStateConflict``): approved, or an apply to resume."""
     if change_set.status not in (Status.APPROVED, Status.APPLYING):
         raise ChangeSetStateConflict(
             CHANGE_SET_NOT_APPROVED.format(pk=change_set.pk, status=change_set.get_status_display().lower())
@@ -279,11 +280,11 @@ def change_set_rollback(
     if original.status == Status.ROLLED_BACK and rollback is not None:
         return rollback
     if rollback is None or rollback.status != Status.APPLYING:
-        _require_rollbackable(original)
+        change_set_require_rollbackable(original)
         _check_live_definitions(original, client)
         with transaction.atomic():
             original = _locked(original)
-            _require_rollbackable(original)
+            change_set_require_rollbackable(original)
             if original.rollbacks.filter(status=Status.APPLYING).exists():
                 raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_RUNNING.format(pk=original.pk))
             rollback = _rollback_create(original=original, user=user, run=run)
@@ -313,7 +314,10 @@ def change_set_rollback(
     return rollback
 
 
-def _require_rollbackable(change_set: ChangeSet) -> None:
+def change_set_require_rollbackable(change_set: ChangeSet) -> None:
+    """The state guard of a rollback (``ChangeSetStateConflict``): an applied set that is not itself one."""
+    if change_set.rollback_of_id:
+        raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_OF_ROLLBACK.format(pk=change_set.pk))
     if change_set.status not in (Status.APPLIED, Status.PARTIALLY_APPLIED):
         raise ChangeSetStateConflict(
             CHANGE_SET_NOT_APPLIED.format(pk=change_set.pk, status=change_set.get_status_display().lower())

@@ -92,7 +92,7 @@ def test_a_write_token_without_the_permission_cannot_start_a_pull(api, reporter)
 
 
 def test_a_permitted_write_token_starts_a_pull_and_gets_its_progress_url(api, operator, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(operator, read_only=False)}")
     response = api.post("/api/v1/copper-pulls/", {"full": True}, format="json")
     assert response.status_code == 202
@@ -104,7 +104,7 @@ def test_a_permitted_write_token_starts_a_pull_and_gets_its_progress_url(api, op
 
 
 def test_starting_a_second_pull_while_one_is_active_is_a_conflict(api, operator, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(operator, read_only=False)}")
     api.post("/api/v1/copper-pulls/", {}, format="json")
     response = api.post("/api/v1/copper-pulls/", {}, format="json")

@@ -67,7 +67,7 @@ def _error(response, status):
 @pytest.fixture
 def no_worker(monkeypatch):
     """Runs are queued, not sent to a worker; a test executes them itself against the fake Copper."""
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
 
 
 # --- reading ------------------------------------------------------------------------------------------------

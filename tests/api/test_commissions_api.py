@@ -47,7 +47,7 @@ def test_a_bad_month_is_a_400_naming_the_field(api, reporter):
 
 
 def test_calculating_needs_the_commission_permission(api, reporter, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(reporter, read_only=False)}")
     assert (
         api.post("/api/v1/commission-calculations/", {"month": "2026-01"}, format="json").status_code == 403

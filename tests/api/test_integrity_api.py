@@ -33,7 +33,7 @@ def test_a_report_lists_its_findings(api, reporter, world):
 
 
 def test_running_checks_needs_the_start_permission(api, reporter, operator, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(reporter, read_only=False)}")
     assert api.post("/api/v1/integrity-checks/").status_code == 403
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(operator, read_only=False)}")

@@ -64,7 +64,7 @@ def test_every_api_route_is_described_in_the_schema():
 @pytest.mark.django_db
 def test_the_api_never_answers_5xx_and_matches_its_schema(operator, world, monkeypatch):
     """Schemathesis generates requests for every operation (bounded examples) and validates each answer."""
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     headers = {"Authorization": f"Token {make_token(operator, read_only=False)}"}
     with wsgi_schema() as schema:
         operations = [result.ok() for result in schema.get_all_operations()]

@@ -44,7 +44,7 @@ def test_the_report_shows_the_per_rep_summary_and_the_unattributed_orders_with_r
 
 
 def test_calculate_queues_a_run_for_the_month_and_shows_its_progress(client, staff_user, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "task")
     client.force_login(staff_user)
     response = client.post(reverse("admin:commissions_calculate"), {"month": "2026-02"})
     run = SyncRun.objects.get()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "task")
 
 
 def test_a_run_calculates_the_month_in_its_options_and_reports_progress(reps, staff_user):

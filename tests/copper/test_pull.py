@@ -134,7 +134,7 @@ def copper(settings, monkeypatch):
     settings.COPPER_USER_EMAIL = "owner@example.com"
     settings.COPPER_BASE_URL = BASE
     settings.COPPER_RATE_LIMIT_PER_MINUTE = 0
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "task")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeCopper(mock, 450)
 
@@ -311,7 +311,7 @@ def test_new_companies_are_stored_with_the_same_rows_and_history_as_bulk_create_
 @pytest.fixture
 def sandbox(copper_sandbox_settings, settings, monkeypatch):
     settings.COPPER_RATE_LIMIT_PER_MINUTE = 0
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "task")
     return copper_sandbox_settings
 
 

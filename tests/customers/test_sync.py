@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from copper.models import CopperCompany, CopperUser
 from customers.models import AccountNumberOwner, FishbowlCustomer
-from customers.services.sync import customer_sync
+from customers.services.sync import customer_sync, customer_sync_after_pull
 from syncs.models import SyncRun
 from syncs.progress import Progress
-from syncs.services.runs import run_finished, sync_run_execute, sync_run_start
+from syncs.services.runs import sync_run_execute, sync_run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -379,7 +379,7 @@ def test_smaller_batches_mean_more_queries_but_the_same_result(settings):
 
 
 def test_the_runner_reads_apply_from_the_run_options(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     company("1900")
     dry = sync_run_start(kind=SyncRun.Kind.CUSTOMER_SYNC)
     sync_run_execute(run_id=dry.pk)
@@ -394,24 +394,24 @@ def test_the_runner_reads_apply_from_the_run_options(monkeypatch):
 
 
 def test_a_successful_pull_starts_an_applying_customer_sync_when_the_setting_is_on(settings, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     settings.CUSTOMER_SYNC_AFTER_PULL = True
     pull = SyncRun.objects.create(kind=SyncRun.Kind.COPPER_PULL, status=SyncRun.Status.SUCCEEDED)
-    run_finished.send(sender=SyncRun, run=pull)
+    customer_sync_after_pull(run=pull)
     child = SyncRun.objects.get(kind=SyncRun.Kind.CUSTOMER_SYNC)
     assert child.parent == pull and child.options == {"apply": True}
-    # Another pull while that sync is still queued: no error, no second sync.
-    run_finished.send(sender=SyncRun, run=pull)
+    # Another pull while that sync is still queued: no error, no second sync (the queued one reads both).
+    assert customer_sync_after_pull(run=pull) == child
     assert SyncRun.objects.filter(kind=SyncRun.Kind.CUSTOMER_SYNC).count() == 1
 
 
 def test_a_failed_pull_or_the_setting_off_starts_no_customer_sync(settings, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     failed = SyncRun.objects.create(kind=SyncRun.Kind.COPPER_PULL, status=SyncRun.Status.FAILED)
-    run_finished.send(sender=SyncRun, run=failed)
+    customer_sync_after_pull(run=failed)
     settings.CUSTOMER_SYNC_AFTER_PULL = False
     ok = SyncRun.objects.create(kind=SyncRun.Kind.COPPER_PULL, status=SyncRun.Status.SUCCEEDED)
-    run_finished.send(sender=SyncRun, run=ok)
+    customer_sync_after_pull(run=ok)
     assert not SyncRun.objects.filter(kind=SyncRun.Kind.CUSTOMER_SYNC).exists()
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def queued(monkeypatch):
     """Tasks handed to the broker, instead of a real broker."""
     tasks = []
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *args, **kwargs: tasks.append(args) or "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *args, **kwargs: tasks.append(args) or "task")
     return tasks
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *args, **kwargs: "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *args, **kwargs: "task")
 
 
 def company(copper_id, number, name, **fields):

@@ -8,9 +8,9 @@ from django_q.models import Schedule
 
 from integrity.models import IntegrityReport, State
 from syncs.models import SyncRun
-from syncs.services import runs
 from syncs.services.runs import sync_run_execute, sync_run_start
 from tests.integrity.conftest import company, customer
+from tests.syncs.helpers import install_runner
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +55,8 @@ def test_fail_on_warning_also_fails_on_warnings(gap_world):
 
 
 def test_a_report_is_stored_after_a_successful_pull_and_linked_to_it(monkeypatch, fresh_syncs):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COPPER_PULL, "tests.integrity.test_command_and_hooks.noop")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
+    install_runner(monkeypatch, kind=SyncRun.Kind.COPPER_PULL, runner=noop)
     run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     sync_run_execute(run_id=run.pk)
     report = IntegrityReport.objects.get()
@@ -73,19 +73,17 @@ def fail(*, run, progress):
 
 
 def test_no_report_after_a_failed_run_or_a_run_of_another_kind(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COPPER_PULL, "tests.integrity.test_command_and_hooks.fail")
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COMMISSIONS, "tests.integrity.test_command_and_hooks.noop")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
+    install_runner(monkeypatch, kind=SyncRun.Kind.COPPER_PULL, runner=fail)
+    install_runner(monkeypatch, kind=SyncRun.Kind.COMMISSIONS, runner=noop)
     sync_run_execute(run_id=sync_run_start(kind=SyncRun.Kind.COPPER_PULL).pk)
     sync_run_execute(run_id=sync_run_start(kind=SyncRun.Kind.COMMISSIONS).pk)
     assert not IntegrityReport.objects.exists()
 
 
 def test_an_integrity_failure_never_breaks_the_sync_that_triggered_it(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
-    monkeypatch.setitem(
-        runs.RUNNERS, SyncRun.Kind.CUSTOMER_SYNC, "tests.integrity.test_command_and_hooks.noop"
-    )
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
+    install_runner(monkeypatch, kind=SyncRun.Kind.CUSTOMER_SYNC, runner=noop)
 
     def broken(**kwargs):
         raise RuntimeError("integrity exploded")
@@ -96,7 +94,7 @@ def test_an_integrity_failure_never_breaks_the_sync_that_triggered_it(monkeypatc
 
 
 def test_the_integrity_run_stores_a_report_linked_to_it(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     run = sync_run_start(kind=SyncRun.Kind.INTEGRITY, options={"trigger": "on_demand"})
     run = sync_run_execute(run_id=run.pk)
     assert run.status == SyncRun.Status.SUCCEEDED

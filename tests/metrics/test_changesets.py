@@ -138,7 +138,7 @@ def test_a_company_no_longer_in_copper_is_reported_not_changed(fake, staff_user)
 def test_the_build_runner_records_the_set_on_its_run(fake, staff_user, monkeypatch):
     from syncs.services.runs import sync_run_execute, sync_run_start
 
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     monkeypatch.setattr(changesets, "_client", lambda: fake)
     run = sync_run_start(kind=SyncRun.Kind.METRICS_DRY_RUN, user=staff_user)
     run = sync_run_execute(run_id=run.pk)
@@ -389,7 +389,7 @@ def test_the_apply_runner_applies_the_set_named_in_its_options(
 ):
     from syncs.services.runs import sync_run_execute, sync_run_start
 
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     monkeypatch.setattr(changesets, "_client", lambda: fake)
     change_set = _approved(fake, staff_user, second_staff_user)
     run = sync_run_start(
@@ -458,7 +458,7 @@ def test_the_rollback_runner_rolls_back_the_set_named_in_its_options(
 ):
     from syncs.services.runs import sync_run_execute, sync_run_start
 
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     monkeypatch.setattr(changesets, "_client", lambda: fake)
     change_set = _approved(fake, staff_user, second_staff_user)
     change_set_apply(change_set=change_set, client=fake, user=second_staff_user)

@@ -31,7 +31,7 @@ def fake(world):
 @pytest.fixture
 def queued(monkeypatch):
     calls = []
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: calls.append(a) or "task")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: calls.append(a) or "task")
     return calls
 
 

@@ -40,7 +40,7 @@ def browser_page(monkeypatch):
 @pytest.fixture
 def worker(monkeypatch):
     worker = BackgroundWorker()
-    monkeypatch.setattr("syncs.tasks.async_task", worker.async_task)
+    monkeypatch.setattr("syncs.queue.async_task", worker.async_task)
     yield worker
     worker.join()
 

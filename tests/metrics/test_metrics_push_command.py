@@ -19,7 +19,7 @@ def fake(monkeypatch):
     mappings_create()
     fake = FakeCopper(list(companies.values()))
     monkeypatch.setattr(changesets, "_client", lambda: fake)
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     return fake
 
 
@@ -38,10 +38,10 @@ def test_the_command_builds_a_dry_run_and_prints_counts_and_flagged_changes(fake
     assert fake.puts == []
 
 
-def test_the_command_refuses_an_invalid_mapping_with_its_message(fake):
+def test_the_command_refuses_an_invalid_mapping_with_its_message(fake, staff_user):
     FieldMapping.objects.filter(metric="total_orders").update(copper_field="Active Customer")
     with pytest.raises(CommandError, match='Copper field "Active Customer" is protected'):
-        call_command("metrics_push", stdout=StringIO())
+        call_command("metrics_push", "--user", "alice", stdout=StringIO())
     assert not ChangeSet.objects.exists()
 
 
@@ -49,7 +49,7 @@ def test_apply_approved_applies_in_process_and_refuses_an_unapproved_set(fake, s
     call_command("metrics_push", "--user", "alice", stdout=StringIO())
     change_set = ChangeSet.objects.get()
     with pytest.raises(CommandError, match="only an approved set can be applied"):
-        call_command("metrics_push", "--apply-approved", str(change_set.pk), stdout=StringIO())
+        call_command("metrics_push", "--apply-approved", str(change_set.pk), "--user", "bob", stdout=StringIO())
     change_set_approve(change_set=change_set, user=second_staff_user)
     out = StringIO()
     call_command("metrics_push", "--apply-approved", str(change_set.pk), "--user", "bob", stdout=out)
@@ -65,4 +65,12 @@ def test_apply_approved_exits_non_zero_when_copper_refuses_changes(fake, staff_u
     change_set_approve(change_set=change_set, user=second_staff_user)
     fake.reject[101] = "Invalid input: Validation errors: Total Spent: is invalid"
     with pytest.raises(CommandError, match="Copper refused 6 change"):
-        call_command("metrics_push", "--apply-approved", str(change_set.pk), stdout=StringIO())
+        call_command("metrics_push", "--apply-approved", str(change_set.pk), "--user", "bob", stdout=StringIO())
+
+
+def test_the_command_needs_a_named_builder_so_nobody_approves_their_own_set_unseen(fake, staff_user):
+    with pytest.raises(CommandError, match="--user"):
+        call_command("metrics_push", stdout=StringIO())
+    with pytest.raises(CommandError, match="no active user named 'nobody'"):
+        call_command("metrics_push", "--user", "nobody", stdout=StringIO())
+    assert not ChangeSet.objects.exists()

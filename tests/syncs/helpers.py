@@ -7,14 +7,14 @@ this process, as a worker would, while the test (or a browser) watches its progr
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 from django.db import connections
 
+from syncs import registry
 from syncs.services.runs import sync_run_execute
-
-SYNC_RUN_TASK = "syncs.tasks.sync_run_execute_task"
 
 
 def _in_memory_sqlite_connections() -> dict:
@@ -26,16 +26,16 @@ def _in_memory_sqlite_connections() -> dict:
 
 
 class BackgroundWorker:
-    """Runs each enqueued ``sync_run_execute_task`` in its own thread; ``join()`` waits for them all."""
+    """Runs each enqueued ``sync_run_execute`` in its own thread; ``join()`` waits for them all."""
 
     def __init__(self) -> None:
         self.threads: list[threading.Thread] = []
         self.errors: list[BaseException] = []
         self.run_ids: list[int] = []
 
-    def async_task(self, func: str, *args, **kwargs) -> str:
-        assert func == SYNC_RUN_TASK, f"unexpected task {func!r}"
-        run_id = args[0]
+    def async_task(self, func, *args, **kwargs) -> str:
+        assert func is sync_run_execute, f"unexpected task {func!r}"
+        run_id = kwargs["run_id"]
         shared = _in_memory_sqlite_connections()
         for conn in shared.values():
             conn.inc_thread_sharing()
@@ -88,13 +88,6 @@ def slow_runner(*, batches: int = 10, batch_size: int = 25, delay: float = 0.5):
     return runner
 
 
-def installed_runner(*, run, progress) -> None:  # replaced by install_runner()
-    raise AssertionError("install_runner() was not called")
-
-
 def install_runner(monkeypatch, *, kind: str, runner) -> None:
-    """Make ``runner`` the runner of ``kind`` for this test (RUNNERS holds dotted paths)."""
-    from syncs.services import runs
-
-    monkeypatch.setattr(f"{__name__}.installed_runner", runner)
-    monkeypatch.setitem(runs.RUNNERS, kind, f"{__name__}.installed_runner")
+    """Make ``runner`` the runner of ``kind`` for this test (the registered kind, with its runner replaced)."""
+    monkeypatch.setitem(registry._KINDS, kind, dataclasses.replace(registry.run_kind_get(kind), runner=runner))

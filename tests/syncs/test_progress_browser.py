@@ -37,7 +37,7 @@ def worker(monkeypatch, settings):
     # This page is about the pull; the customer sync a successful pull chains is another run (and page).
     settings.CUSTOMER_SYNC_AFTER_PULL = False
     worker = BackgroundWorker()
-    monkeypatch.setattr("syncs.tasks.async_task", worker.async_task)
+    monkeypatch.setattr("syncs.queue.async_task", worker.async_task)
     yield worker
     worker.join()
 

@@ -50,10 +50,11 @@ def queued_tasks(monkeypatch):
     queued = []
 
     def async_task(func, *args, **kwargs):
-        queued.append((func, args[0], SyncRun.objects.get(pk=args[0]).status))
-        return f"task-{args[0]}"
+        run_id = kwargs["run_id"]
+        queued.append((func, run_id, SyncRun.objects.get(pk=run_id).status))
+        return f"task-{run_id}"
 
-    monkeypatch.setattr("syncs.tasks.async_task", async_task)
+    monkeypatch.setattr("syncs.queue.async_task", async_task)
     return queued
 
 
@@ -224,7 +225,7 @@ def test_the_start_button_queues_a_run_before_any_task_and_opens_its_progress_pa
         staff_user,
     )
     # The row existed, queued, when the task was handed over.
-    assert queued_tasks == [("syncs.tasks.sync_run_execute_task", run.pk, "queued")]
+    assert queued_tasks == [(sync_run_execute, run.pk, "queued")]
     page = staff_client.get(response["Location"]).content.decode()
     assert "Waiting for a worker" in page
 
@@ -287,14 +288,10 @@ def test_the_start_view_refuses_get(staff_client, queued_tasks):
     assert not SyncRun.objects.exists()
 
 
-def test_the_admin_action_starts_a_copper_pull(staff_client, queued_tasks):
-    older = running_run(status=Status.SUCCEEDED, kind=Kind.INTEGRITY)
-    response = staff_client.post(
-        reverse("admin:syncs_syncrun_changelist"),
-        {"action": "start_copper_pull", "_selected_action": [older.pk]},
-    )
-    run = SyncRun.objects.get(kind=Kind.COPPER_PULL)
-    assert response["Location"] == progress_url(run)
+def test_the_run_list_leads_to_the_dashboard_instead_of_a_start_action_needing_a_selection(staff_client):
+    page = staff_client.get(reverse("admin:syncs_syncrun_changelist")).content.decode()
+    assert reverse("admin:syncs_syncrun_dashboard") in page
+    assert "start_copper_pull" not in page
 
 
 def test_the_dashboard_shows_each_kinds_last_run(staff_client):

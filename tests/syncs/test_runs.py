@@ -4,8 +4,8 @@ import pytest
 
 from syncs.models import SyncRun
 from syncs.progress import Progress
-from syncs.services import runs
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_cancel, sync_run_execute, sync_run_start
+from tests.syncs.helpers import install_runner
 
 pytestmark = pytest.mark.django_db
 
@@ -19,31 +19,27 @@ def fake_runner(monkeypatch):
         progress.step("Counting", total=3)
         progress.add(processed=3, created=2, unchanged=1)
 
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COPPER_PULL, "tests.syncs.test_runs._runner")
-    monkeypatch.setattr("tests.syncs.test_runs._runner", runner, raising=False)
+    install_runner(monkeypatch, kind=SyncRun.Kind.COPPER_PULL, runner=runner)
     return calls
 
-
-def _runner(*, run, progress):  # replaced per test
-    raise AssertionError("fake runner not installed")
 
 
 def test_a_started_run_exists_as_queued_before_any_worker_picks_it_up(
     staff_user, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: queued.append(a) or "task-1")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: queued.append((a, k["run_id"])) or "task-1")
     with django_capture_on_commit_callbacks(execute=True):
         run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL, user=staff_user)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.QUEUED
     assert run.started_by == staff_user
-    assert queued == [("syncs.tasks.sync_run_execute_task", run.pk)]
+    assert queued == [((sync_run_execute,), run.pk)]
     assert run.task_id == "task-1"
 
 
 def test_a_second_run_of_the_same_kind_is_refused_while_one_is_active(monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     first = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     with pytest.raises(SyncRunAlreadyActive, match=f"run #{first.pk}"):
         sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
@@ -52,7 +48,7 @@ def test_a_second_run_of_the_same_kind_is_refused_while_one_is_active(monkeypatc
 
 
 def test_executing_a_run_records_its_counts_and_success(fake_runner, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -68,9 +64,8 @@ def test_a_failing_runner_ends_the_run_as_failed_with_its_message(monkeypatch):
     def boom(*, run, progress):
         raise RuntimeError("Copper said no")
 
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COPPER_PULL, "tests.syncs.test_runs._runner")
-    monkeypatch.setattr("tests.syncs.test_runs._runner", boom)
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
+    install_runner(monkeypatch, kind=SyncRun.Kind.COPPER_PULL, runner=boom)
     run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -79,7 +74,7 @@ def test_a_failing_runner_ends_the_run_as_failed_with_its_message(monkeypatch):
 
 
 def test_cancelling_a_queued_run_stops_it_before_it_starts(staff_user, monkeypatch):
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     sync_run_cancel(run=run, user=staff_user)
     assert run.status == SyncRun.Status.CANCELLED
@@ -95,9 +90,8 @@ def test_cancelling_a_running_run_stops_it_between_batches(monkeypatch):
             progress._last_cancel_check = 0  # the check is rate-limited; force it for the test
             progress.check_cancelled()
 
-    monkeypatch.setattr("syncs.tasks.async_task", lambda *a, **k: "t")
-    monkeypatch.setitem(runs.RUNNERS, SyncRun.Kind.COPPER_PULL, "tests.syncs.test_runs._runner")
-    monkeypatch.setattr("tests.syncs.test_runs._runner", long_job)
+    monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
+    install_runner(monkeypatch, kind=SyncRun.Kind.COPPER_PULL, runner=long_job)
     run = sync_run_start(kind=SyncRun.Kind.COPPER_PULL)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()

@@ -4,14 +4,12 @@ The calculation runs as a recorded ``SyncRun`` (progress and outcome visible in 
 summary and the unattributed total are printed, and a failed run exits non-zero.
 """
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
 from commissions.selectors import commission_rep_summary, commission_unattributed_summary
 from commissions.services import commission_calculate_start
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute_here
 
 
 class Command(BaseCommand):
@@ -29,14 +27,7 @@ class Command(BaseCommand):
             run = commission_calculate_start(month=month, sales_person=sales_person or None, user=None)
         except (ValueError, SyncRunAlreadyActive) as exc:
             raise CommandError(str(exc)) from exc
-        # The worker may receive the queued task too; whoever claims the run first runs it.
-        finished = sync_run_execute(run_id=run.pk)
-        while finished is None:
-            run.refresh_from_db()
-            if not run.is_active:
-                finished = run
-                break
-            time.sleep(1)
+        finished = sync_run_execute_here(run=run)
         if finished.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"{finished} ended {finished.status}: {finished.message}")
         self.stdout.write(f"{finished}: {finished.message}")

@@ -4,13 +4,11 @@ By default the pull runs in this process (as a recorded ``SyncRun``), so cron se
 printed and a failed or cancelled run exits non-zero. ``--queue`` hands it to the worker instead.
 """
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
 from copper.services.pull import copper_pull_start
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute_here
 
 
 class Command(BaseCommand):
@@ -32,15 +30,7 @@ class Command(BaseCommand):
         if queue:
             self.stdout.write(f"Queued {run} (full={full}); follow it in the admin.")
             return
-        # The worker may also receive the queued task; whoever claims the run first runs it, the other
-        # does nothing. If the worker won, wait for it so the exit status still tells the outcome.
-        finished = sync_run_execute(run_id=run.pk)
-        while finished is None:
-            run.refresh_from_db()
-            if not run.is_active:
-                finished = run
-                break
-            time.sleep(1)
+        finished = sync_run_execute_here(run=run)
         self.stdout.write(f"{finished}: {finished.get_status_display().lower()}. {finished.message}")
         if finished.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"{finished} ended {finished.status}: {finished.message}")

@@ -17,14 +17,9 @@ from copperhub.api.errors import StateConflict
 from copperhub.api.views.base import DetailApi, IdFilter, ListApi, UtcIsoDateTimeFilter
 from copperhub.api.views.syncs import SyncRunOutput
 from metrics.models import Change, ChangeSet
-from metrics.services.base import (
-    CHANGE_SET_NOT_APPLIED,
-    CHANGE_SET_NOT_APPROVED,
-    CHANGE_SET_ROLLBACK_OF_ROLLBACK,
-)
 from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
-from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+from metrics.services.starts import change_set_apply_start, change_set_rollback_start
+from syncs.services.runs import SyncRunAlreadyActive
 
 Status = ChangeSet.Status
 USERS = ["built_by", "approved_by", "rejected_by", "applied_by", "rolled_back_by"]
@@ -175,12 +170,14 @@ class ChangeSetWriteApi(generics.GenericAPIView):
     def respond(self, change_set: ChangeSet) -> Response:
         return Response(ChangeSetDetailOutput(_change_sets().get(pk=change_set.pk)).data)
 
-    def start(self, *, kind: str, change_set: ChangeSet) -> Response:
-        """Start the run the worker applies or rolls back with (as the admin does): 202 with the run."""
+    def start(self, start) -> Response:
+        """Start the run the worker applies or rolls back with (the admin's service): 202 with the run."""
         try:
-            run = sync_run_start(kind=kind, user=self.request.user, options={"change_set_id": change_set.pk})
+            run = start()
         except SyncRunAlreadyActive as exc:
             raise StateConflict(str(exc)) from None
+        except ChangeSetError as exc:
+            raise ChangeSetRefused(exc) from None
         return Response(SyncRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -230,12 +227,7 @@ class ChangeSetApplyApi(ChangeSetWriteApi):
     @extend_schema(request=None, responses={202: SyncRunOutput})
     def post(self, request, pk):
         change_set = self.get_object()
-        if change_set.status not in (Status.APPROVED, Status.APPLYING):
-            message = CHANGE_SET_NOT_APPROVED.format(
-                pk=change_set.pk, status=change_set.get_status_display().lower()
-            )
-            raise StateConflict(message)
-        return self.start(kind=SyncRun.Kind.METRICS_APPLY, change_set=change_set)
+        return self.start(lambda: change_set_apply_start(change_set=change_set, user=request.user))
 
 
 class ChangeSetRollbackApi(ChangeSetWriteApi):
@@ -246,11 +238,4 @@ class ChangeSetRollbackApi(ChangeSetWriteApi):
     @extend_schema(request=None, responses={202: SyncRunOutput})
     def post(self, request, pk):
         change_set = self.get_object()
-        if change_set.rollback_of_id:
-            raise StateConflict(CHANGE_SET_ROLLBACK_OF_ROLLBACK.format(pk=change_set.pk))
-        if change_set.status not in (Status.APPLIED, Status.PARTIALLY_APPLIED):
-            message = CHANGE_SET_NOT_APPLIED.format(
-                pk=change_set.pk, status=change_set.get_status_display().lower()
-            )
-            raise StateConflict(message)
-        return self.start(kind=SyncRun.Kind.METRICS_ROLLBACK, change_set=change_set)
+        return self.start(lambda: change_set_rollback_start(change_set=change_set, user=request.user))

@@ -20,7 +20,8 @@ from commissions.services import commission_calculate_start
 from copperhub.api.errors import StateConflict
 from copperhub.api.views.base import ListApi
 from copperhub.api.views.syncs import SyncRunOutput
-from syncs.services.runs import SyncRunAlreadyActive
+from syncs.models import SyncRun
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_permission
 
 
 def _money_as_text(value):
@@ -110,7 +111,9 @@ class CommissionCalculationInput(serializers.Serializer):
 class CommissionCalculationStartApi(APIView):
     """Recalculate a month (replacing its lines, keeping overrides) as a run with progress."""
 
-    required_permission = "commissions.calculate_commissions"
+    @property
+    def required_permission(self) -> str:
+        return sync_run_permission(kind=SyncRun.Kind.COMMISSIONS)
 
     @extend_schema(request=CommissionCalculationInput, responses={202: SyncRunOutput})
     def post(self, request):

@@ -3,7 +3,7 @@
 import django_filters
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,7 +11,12 @@ from copperhub.api.errors import StateConflict
 from copperhub.api.views.base import DetailApi, ListApi, UtcIsoDateTimeFilter
 from syncs.models import SyncRun
 from syncs.progress import progress_snapshot
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
+from syncs.services.runs import (
+    SyncRunAlreadyActive,
+    SyncRunPermissionDenied,
+    sync_run_permission,
+    sync_run_start,
+)
 
 
 class SyncRunOutput(serializers.ModelSerializer):
@@ -77,7 +82,11 @@ class StartRunApi(APIView):
     """Start a run of ``kind``; 202 with the run and its progress URL, 409 if one is already active."""
 
     kind: str
-    required_permission = "syncs.start_syncrun"
+
+    @property
+    def required_permission(self) -> str:
+        """The kind's one permission, the same the admin and the dashboard ask for."""
+        return sync_run_permission(kind=self.kind)
 
     InputSerializer = serializers.Serializer
 
@@ -93,6 +102,8 @@ class StartRunApi(APIView):
             )
         except SyncRunAlreadyActive as exc:
             raise StateConflict(str(exc)) from None
+        except SyncRunPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
         return Response(SyncRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.selectors import customer_sync_preview
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute, sync_run_start
+from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute_here, sync_run_start
 
 
 class Command(BaseCommand):
@@ -24,11 +24,7 @@ class Command(BaseCommand):
             run = sync_run_start(kind=SyncRun.Kind.CUSTOMER_SYNC, options={"apply": apply})
         except SyncRunAlreadyActive as exc:
             raise CommandError(str(exc)) from None
-        # Executed here, not by a worker; the task queued for it finds the run taken and does nothing.
-        sync_run_execute(run_id=run.pk)
-        run.refresh_from_db()
-        if run.status == SyncRun.Status.QUEUED or run.is_active:
-            raise CommandError(f"Customer sync run #{run.pk} was taken by a worker; follow it in the admin.")
+        run = sync_run_execute_here(run=run)
         self._report(run, rows)
         if run.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"Customer sync run #{run.pk} {run.status}: {run.message}")

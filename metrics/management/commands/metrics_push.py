@@ -1,19 +1,20 @@
-"""``manage.py metrics_push [--user NAME] [--apply-approved ID]``: the metrics push from the command line.
+"""``manage.py metrics_push --user NAME [--apply-approved ID]``: the metrics push from the command line.
 
 Without options it builds a dry-run change set (nothing is written to Copper) and prints its counts and the
 flagged changes; a second person approves it in the admin. ``--apply-approved ID`` applies an approved set in
 this process. Both run as recorded SyncRuns (one of a kind at a time, with the admin's progress page); a failed
-run, or changes Copper refused, exit non-zero.
+run, or changes Copper refused, exit non-zero. ``--user`` is required: the person named builds (or applies)
+the set, with their permissions, and so can never be the one who approves it.
 """
-
-import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from metrics.models import ChangeSet
+from metrics.services.base import ChangeSetError
+from metrics.services.starts import change_set_apply_start, change_set_build_start
 from syncs.models import SyncRun
-from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute, sync_run_start
+from syncs.services.runs import SyncRunAlreadyActive, SyncRunPermissionDenied, sync_run_execute_here
 
 
 class Command(BaseCommand):
@@ -26,18 +27,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--apply-approved", type=int, metavar="ID", help="Apply this approved change set."
         )
-        parser.add_argument("--user", help="Username recorded as builder / applier (default: none).")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="Who builds or applies (recorded, with their permissions; a builder cannot approve their own set).",
+        )
         parser.add_argument("--show", type=int, default=50, help="Flagged changes to print (default 50).")
 
     def handle(self, *args, apply_approved=None, user=None, show=50, **options):
-        person = None
-        if user:
-            person = get_user_model().objects.filter(username=user).first()
-            if person is None:
-                raise CommandError(f"There is no user named {user!r}.")
+        person = get_user_model().objects.filter(username=user, is_active=True).first()
+        if person is None:
+            raise CommandError(f"There is no active user named {user!r}.")
         if apply_approved is not None:
             return self._apply(apply_approved, person)
-        run = self._run(kind=SyncRun.Kind.METRICS_DRY_RUN, user=person, options={})
+        run = self._run(lambda: change_set_build_start(user=person))
         change_set = ChangeSet.objects.get(source_run=run)
         self.stdout.write(run.message)
         for key, value in sorted(change_set.counts.items()):
@@ -56,31 +59,19 @@ class Command(BaseCommand):
         change_set = ChangeSet.objects.filter(pk=pk).first()
         if change_set is None:
             raise CommandError(f"There is no change set #{pk}.")
-        if change_set.status not in (ChangeSet.Status.APPROVED, ChangeSet.Status.APPLYING):
-            raise CommandError(
-                f"{change_set} is {change_set.get_status_display().lower()}; only an approved set can be applied."
-            )
-        run = self._run(kind=SyncRun.Kind.METRICS_APPLY, user=user, options={"change_set_id": pk})
+        run = self._run(lambda: change_set_apply_start(change_set=change_set, user=user))
         change_set.refresh_from_db()
         self.stdout.write(run.message)
         failed = change_set.counts.get("outcome_failed", 0)
         if failed:
             raise CommandError(f"Copper refused {failed} change(s); see change set #{pk} in the admin.")
 
-    def _run(self, *, kind: str, user, options: dict) -> SyncRun:
+    def _run(self, start) -> SyncRun:
         try:
-            run = sync_run_start(kind=kind, user=user, options=options)
-        except SyncRunAlreadyActive as exc:
-            raise CommandError(str(exc)) from exc
-        # A worker may receive the queued task too; whoever claims the run first runs it. If the worker won,
-        # wait for it so the exit status still tells the outcome.
-        finished = sync_run_execute(run_id=run.pk)
-        while finished is None:
-            run.refresh_from_db()
-            if not run.is_active:
-                finished = run
-                break
-            time.sleep(1)
+            run = start()
+        except (ChangeSetError, SyncRunAlreadyActive, SyncRunPermissionDenied) as exc:
+            raise CommandError(getattr(exc, "user_message", None) or str(exc)) from exc
+        finished = sync_run_execute_here(run=run)
         if finished.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"{finished} ended {finished.status}: {finished.message}")
         return finished

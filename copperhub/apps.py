@@ -1,0 +1,29 @@
+"""The top floor: it knows every app, so the flow between their jobs is declared here, in one place."""
+
+from django.apps import AppConfig
+
+
+class CopperhubConfig(AppConfig):
+    name = "copperhub"
+    verbose_name = "copperhub"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: services import models, which exist only once apps are ready.
+        from customers.services.sync import customer_sync_after_pull
+        from integrity.services import REPORT_AFTER_KINDS, integrity_report_after_run
+        from syncs.models import SyncRun
+        from syncs.registry import FollowUp, follow_up_register
+
+        # What happens when a run ends, in this order (each follow-up checks the run's status itself):
+        # a successful pull starts an applying customer sync (queued behind any customer sync that is busy),
+        # and every pull, customer sync and metrics apply or rollback stores an integrity report.
+        follow_up_register(
+            FollowUp(
+                after=(SyncRun.Kind.COPPER_PULL,),
+                action=customer_sync_after_pull,
+                label="customer sync after a pull",
+            )
+        )
+        follow_up_register(
+            FollowUp(after=REPORT_AFTER_KINDS, action=integrity_report_after_run, label="integrity report")
+        )
