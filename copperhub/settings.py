@@ -197,6 +197,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "copperhub.api.authentication.ReadOnlyTokenCannotWrite",
         "copperhub.api.authentication.HasRequiredPermission",
+        "copperhub.api.authentication.HasReadPermission",
     ],
     "EXCEPTION_HANDLER": "copperhub.api.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "copperhub.api.pagination.StablePagination",

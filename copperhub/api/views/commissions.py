@@ -87,6 +87,8 @@ class CommissionReportOutput(serializers.Serializer):
 class CommissionReportApi(APIView):
     """The monthly report: totals, the summary per rep, and unattributed orders by reason."""
 
+    read_models = [CommissionLine]
+
     @extend_schema(
         parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
         responses={200: CommissionReportOutput},

@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 
 from copperhub.api.renderers import csv_rows
 from copperhub.api.views.base import IdFilter, ListApi
-from customers.models import FishbowlCustomer
+from customers.models import FishbowlCustomer, SalesOrder
 from syncs.metric_values import products_text
 from syncs.selectors import Metrics, metrics_for_customers
 
@@ -92,6 +92,7 @@ class MetricsListApi(ListApi):
     ordering = ["id"]
     csv_filename = "metrics.csv"
     queryset = FishbowlCustomer.objects.all()  # the model, for filters and the schema
+    read_models = [FishbowlCustomer, SalesOrder]  # the metrics are sums over the customers' orders
 
     def get_queryset(self):
         return FishbowlCustomer.objects.filter(copper_company__isnull=False).only(
