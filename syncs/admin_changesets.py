@@ -6,7 +6,6 @@ never a 500. Long work (dry run, apply, rollback) starts a SyncRun and redirects
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -27,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from syncs.csv_safe import csv_writer
 from syncs.models import Change, ChangeSet, FieldMapping, SyncRun
 from syncs.services.changesets import (
     ChangeSetError,
@@ -247,7 +247,7 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             def write(self, value: str) -> str:
                 return value
 
-        writer = csv.writer(Echo())
+        writer = csv_writer(Echo())
         header = ["company_id", "company", "field", "data_type", "old", "new", "old_raw", "new_raw"]
         header += ["flags", "rule", "outcome", "message"]
 
