@@ -209,6 +209,8 @@ REST_FRAMEWORK = {
         "copperhub.api.authentication.ReadOnlyTokenCannotWrite",
         "copperhub.api.authentication.HasRequiredPermission",
         "copperhub.api.authentication.HasReadPermission",
+        # Last: only a permitted request learns which of its parameters are wrong.
+        "copperhub.api.query.QueryParametersAsDocumented",
     ],
     "EXCEPTION_HANDLER": "copperhub.api.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "copperhub.api.pagination.StablePagination",

@@ -22,6 +22,12 @@ from syncs.selectors import Metrics, metrics_for_customers
 CSV_CHUNK = 500
 # Any real "as of" day; outside this range date arithmetic (a year back) would overflow.
 AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9998, 12, 31))
+# The same range in the schema, so a tool (and schemathesis) knows which days are accepted.
+AS_OF_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": "^(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}$",
+}
 
 
 class MetricsOutput(serializers.Serializer):
@@ -99,7 +105,7 @@ class MetricsListApi(ListApi):
             "id", "account_number", "copper_company_id"
         )
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", dt.date, description="YYYY-MM-DD; default today.")])
+    @extend_schema(parameters=[OpenApiParameter("as_of", AS_OF_SCHEMA, description="YYYY-MM-DD; default today.")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
