@@ -4,7 +4,6 @@ The report page (month picker, per-rep summary, unattributed orders, CSV export)
 hang off the commission lines' admin URLs; the button queues a run and shows its progress page.
 """
 
-import csv
 from datetime import date
 
 from django.contrib import admin, messages
@@ -37,6 +36,7 @@ from commissions.selectors import (
 )
 from commissions.services import commission_calculate_start
 from syncs.admin_views import run_start_response
+from syncs.csv_safe import csv_writer
 
 UNATTRIBUTED_SHOWN = 500
 
@@ -208,7 +208,7 @@ class CommissionLineAdmin(admin.ModelAdmin):
             def write(self, value):
                 return value
 
-        writer = csv.writer(Echo())
+        writer = csv_writer(Echo())
         response = StreamingHttpResponse(
             (writer.writerow(row) for row in commission_lines_csv_rows(month=month)), content_type="text/csv"
         )

@@ -42,12 +42,21 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # DEBUG pages show settings, SQL and stack traces to anyone who triggers an error.
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production (unset it or set it to 0).")
 
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+if PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
+    # The development key is public (it is in this file): sessions signed with it can be forged.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is the public development key; set a long random key for DJANGO_ENV=production."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -66,6 +75,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files, served from static: the API docs load nothing from a CDN.
+    "drf_spectacular_sidecar",
     # Floors, bottom up: each app imports only the ones listed before it.
     "syncs",
     "copper",
@@ -201,6 +212,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "copperhub.api.authentication.ReadOnlyTokenCannotWrite",
         "copperhub.api.authentication.HasRequiredPermission",
+        "copperhub.api.authentication.HasReadPermission",
+        # Last: only a permitted request learns which of its parameters are wrong.
+        "copperhub.api.query.QueryParametersAsDocumented",
     ],
     "EXCEPTION_HANDLER": "copperhub.api.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "copperhub.api.pagination.StablePagination",
@@ -215,6 +229,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema to an online validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # ChangeSet and ChangeSetDetail share the status choices; one name for them (not a hash-suffixed one).
     "ENUM_NAME_OVERRIDES": {"ChangeSetStatusEnum": "metrics.models.ChangeSet.Status"},
     "POSTPROCESSING_HOOKS": [

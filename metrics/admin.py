@@ -6,7 +6,6 @@ never a 500. Long work (dry run, apply, rollback) starts a SyncRun and redirects
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django import forms
@@ -35,6 +34,7 @@ from metrics.services.field_mapping import (
 )
 from metrics.services.starts import change_set_apply_start, change_set_build_start, change_set_rollback_start
 from syncs.admin_views import run_progress_url, run_start_response
+from syncs.csv_safe import csv_writer
 from syncs.models import SyncRun
 from syncs.services.runs import sync_run_may_start
 
@@ -228,7 +228,7 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             def write(self, value: str) -> str:
                 return value
 
-        writer = csv.writer(Echo())
+        writer = csv_writer(Echo())
         header = ["company_id", "company", "field", "data_type", "old", "new", "old_raw", "new_raw"]
         header += ["flags", "rule", "outcome", "message"]
 

@@ -44,6 +44,32 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_production_refuses_to_start_with_debug_on(tmp_path):
+    result = _manage("check", env={**PRODUCTION, "DJANGO_DEBUG": "1", "COPPERHUB_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be off when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_the_public_development_key(tmp_path):
+    key = "django-insecure-development-only-key-never-use-in-production"
+    env = {**PRODUCTION, "DJANGO_SECRET_KEY": key, "COPPERHUB_VAR_DIR": str(tmp_path)}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is the public development key" in result.stderr
+
+
+def test_production_with_debug_on_and_no_key_does_not_fall_back_to_the_development_key(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = _manage("check", env={**env, "DJANGO_DEBUG": "true", "COPPERHUB_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_development_still_starts_with_debug_and_the_development_key(tmp_path):
+    result = _manage("check", env={"DJANGO_DEBUG": "1", "COPPERHUB_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_task_broker_never_hands_a_running_task_to_a_second_worker(settings):
     assert settings.Q_CLUSTER["retry"] > settings.Q_CLUSTER["timeout"]
 

@@ -6,6 +6,7 @@ Service errors that mean "the object is in the wrong state" become 409; unknown 
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ class StateConflict(exceptions.APIException):
     default_detail = "The object is not in a state that allows this."
 
 
+@csrf_exempt  # it writes nothing; a POST to an unknown URL is a JSON 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """JSON 404 for any unknown URL under the API prefix."""
     from django.http import JsonResponse

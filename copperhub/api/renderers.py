@@ -1,4 +1,8 @@
-"""CSV for the list endpoints (``?format=csv``): every row of the filtered list, streamed."""
+"""CSV for the list endpoints (``?format=csv``): every row of the filtered list, streamed.
+
+Text cells that a spreadsheet would run as a formula are neutralised (``syncs.csv_safe``); a JSON cell (a
+dict or list) starts with ``{`` or ``[`` and is safe as it is.
+"""
 
 import csv
 import io
@@ -6,11 +10,13 @@ import json
 
 from rest_framework.renderers import BaseRenderer
 
+from syncs.csv_safe import csv_cell
+
 
 def _cell(value):
     if isinstance(value, dict | list):
         return json.dumps(value, default=str)
-    return "" if value is None else value
+    return "" if value is None else csv_cell(value)
 
 
 def csv_rows(rows, fields: list[str]):

@@ -21,8 +21,9 @@ ERROR_DESCRIPTIONS = {
     "400": "The request is not valid; `fields` names each problem.",
     "401": "Not authenticated.",
     "403": "Authenticated but not permitted (or a read-only token tried to write).",
-    "404": "No such object.",
+    "404": "No such object, page (cursor) or format.",
     "409": "The object is not in a state that allows this.",
+    "415": "The body is not JSON, a form or multipart data.",
 }
 
 
@@ -35,10 +36,13 @@ def add_error_responses(result, generator, request, public):
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
             codes = ["400", "401", "403"]
-            if "{" in path:
+            # Reads also answer 404 for an unknown cursor or ?format= (DRF's content negotiation).
+            if "{" in path or method == "get":
                 codes.append("404")
             if method in {"post", "put", "patch", "delete"}:
                 codes.append("409")
+            if "requestBody" in operation:
+                codes.append("415")
             for code in codes:
                 responses.setdefault(
                     code,

@@ -4,10 +4,11 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from copperhub.api.errors import api_not_found
-from copperhub.api.views import changesets, commissions, customers, integrity, metrics, syncs
+from copperhub.api.views import changesets, commissions, customers, integrity, metrics, root, syncs
 
 app_name = "api"
 urlpatterns = [
+    path("", root.ApiRootApi.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("copper-companies/", customers.CopperCompanyListApi.as_view(), name="copper-company-list"),

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from copper.models import CopperCompany, CopperUser
@@ -14,9 +14,15 @@ from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 
 
 def make_token(user, *, read_only: bool) -> str:
+    """A token the user created for themself; returns its key."""
     key = ApiToken.generate_key()
     ApiToken.objects.create(
-        name="tool", user=user, key_hash=api_token_hash(key), key_prefix=key[:8], read_only=read_only
+        name="tool",
+        user=user,
+        created_by=user,
+        key_hash=api_token_hash(key),
+        key_prefix=key[:8],
+        read_only=read_only,
     )
     return key
 
@@ -27,16 +33,25 @@ def api():
 
 
 @pytest.fixture
+def nobody(db):
+    """A plain user (not staff) with no permissions at all."""
+    return get_user_model().objects.create_user("nobody", password="nobody-password")
+
+
+@pytest.fixture
 def reporter(db):
-    """A plain user with no extra permissions (a reporting tool's account)."""
-    return get_user_model().objects.create_user("reporter", password="reporter-password")
+    """A reporting tool's account: a plain user in the "Reporting" group (every API read, no write)."""
+    user = get_user_model().objects.create_user("reporter", password="reporter-password")
+    user.groups.add(Group.objects.get(name="Reporting"))
+    return user
 
 
 @pytest.fixture
 def operator(db):
-    """A user allowed to start sync runs."""
+    """A user allowed to start sync runs (and, through the "Reporting" group, to read their progress)."""
     user = get_user_model().objects.create_user("operator", password="operator-password")
     user.user_permissions.add(Permission.objects.get(codename="start_syncrun"))
+    user.groups.add(Group.objects.get(name="Reporting"))
     return user
 
 

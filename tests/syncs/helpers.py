@@ -1,7 +1,7 @@
 """Test aids for sync runs: a background worker standing in for ``manage.py qcluster``, and a slow runner.
 
 With ``Q_CLUSTER["sync"]`` off and no cluster running, a started run stays queued for ever. Patch
-``syncs.tasks.async_task`` with ``BackgroundWorker().async_task`` and each queued run executes in a thread of
+``syncs.queue.async_task`` with ``BackgroundWorker().async_task`` and each queued run executes in a thread of
 this process, as a worker would, while the test (or a browser) watches its progress.
 """
 

@@ -1,12 +1,14 @@
 """Shared shape of the read endpoints: cursor-paginated JSON, filters, ordering, and streamed CSV."""
 
 import datetime as dt
+import re
 
 import django_filters
 from django import forms
 from django.http import StreamingHttpResponse
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -14,7 +16,10 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from copperhub.api.pagination import StablePagination
 from copperhub.api.renderers import CSVRenderer, csv_rows
 
+INT64 = {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
 
+
+@extend_schema_field(INT64)
 class IdFilter(django_filters.NumberFilter):
     """An integer id filter bounded to 64 bits, so no input can overflow the database's integer type."""
 
@@ -45,12 +50,25 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class DocumentedOrderingFilter(OrderingFilter):
+    """``?ordering=`` documented as what it accepts: the view's ordering fields, ``-`` for descending,
+    several separated by commas (anything else is refused by ``QueryParametersAsDocumented``)."""
+
+    def get_schema_operation_parameters(self, view):
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        term = "-?(?:" + "|".join(re.escape(field) for field in fields) + ")"
+        description = f"Sort by {', '.join(fields)}; a leading - sorts descending; several separated by commas."
+        schema = {"type": "string", "pattern": f"^{term}(?:,{term})*$"}
+        return [{"name": self.ordering_param, "required": False, "in": "query", "description": description,
+                 "schema": schema}]  # fmt: skip
+
+
 class ListApi(generics.ListAPIView):
     """A list endpoint; ``?format=csv`` streams every filtered row (no pagination) as CSV."""
 
     pagination_class = StablePagination
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, DocumentedOrderingFilter]
     csv_filename = "export.csv"
 
     def list(self, request, *args, **kwargs):

@@ -141,6 +141,7 @@ class ChangeSetChangesApi(ListApi):
     ordering_fields = ["id", "company_id", "field_name"]
     ordering = ["id"]
     queryset = Change.objects.all()  # the model, for the schema; rows come from get_queryset
+    read_models = [ChangeSet]  # the changes are part of their set, as in the admin's review
 
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The change set.")]

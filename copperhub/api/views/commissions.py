@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -43,7 +43,7 @@ def _month(value: str | None, *, field: str = "month"):
 
 
 class CommissionLineOutput(serializers.ModelSerializer):
-    rep_name = serializers.CharField(source="rep.name", default=None, read_only=True)
+    rep_name = serializers.CharField(source="rep.name", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = CommissionLine
@@ -54,8 +54,17 @@ class CommissionLineOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+# Months 1900-01 to 9999-12, as commissions.months.month_parse reads them.
+MONTH_SCHEMA = {"type": "string", "pattern": "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"}
+
+
+@extend_schema_field(MONTH_SCHEMA)
+class MonthFilter(django_filters.CharFilter):
+    pass
+
+
 class CommissionLineFilter(django_filters.FilterSet):
-    month = django_filters.CharFilter(method="filter_month", help_text="YYYY-MM")
+    month = MonthFilter(method="filter_month", help_text="YYYY-MM")
 
     class Meta:
         model = CommissionLine
@@ -88,8 +97,10 @@ class CommissionReportOutput(serializers.Serializer):
 class CommissionReportApi(APIView):
     """The monthly report: totals, the summary per rep, and unattributed orders by reason."""
 
+    read_models = [CommissionLine]
+
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        parameters=[OpenApiParameter("month", MONTH_SCHEMA, required=True, description="YYYY-MM")],
         responses={200: CommissionReportOutput},
     )
     def get(self, request):

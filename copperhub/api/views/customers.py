@@ -11,7 +11,7 @@ from customers.models import FishbowlCustomer, SalesOrder
 
 
 class CopperCompanyOutput(serializers.ModelSerializer):
-    assignee_name = serializers.CharField(source="assignee.name", default=None, read_only=True)
+    assignee_name = serializers.CharField(source="assignee.name", default=None, allow_null=True, read_only=True)
     fishbowl_account_number = serializers.SerializerMethodField()
 
     class Meta:

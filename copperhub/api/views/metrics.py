@@ -15,13 +15,19 @@ from rest_framework.exceptions import ValidationError
 
 from copperhub.api.renderers import csv_rows
 from copperhub.api.views.base import IdFilter, ListApi
-from customers.models import FishbowlCustomer
+from customers.models import FishbowlCustomer, SalesOrder
 from metrics.selectors import Metrics, metrics_for_customers
 from metrics.values import products_text
 
 CSV_CHUNK = 500
 # Any real "as of" day; outside this range date arithmetic (a year back) would overflow.
 AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9998, 12, 31))
+# The same range in the schema, so a tool (and schemathesis) knows which days are accepted.
+AS_OF_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": "^(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}$",
+}
 
 
 class MetricsOutput(serializers.Serializer):
@@ -92,13 +98,14 @@ class MetricsListApi(ListApi):
     ordering = ["id"]
     csv_filename = "metrics.csv"
     queryset = FishbowlCustomer.objects.all()  # the model, for filters and the schema
+    read_models = [FishbowlCustomer, SalesOrder]  # the metrics are sums over the customers' orders
 
     def get_queryset(self):
         return FishbowlCustomer.objects.filter(copper_company__isnull=False).only(
             "id", "account_number", "copper_company_id"
         )
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", dt.date, description="YYYY-MM-DD; default today.")])
+    @extend_schema(parameters=[OpenApiParameter("as_of", AS_OF_SCHEMA, description="YYYY-MM-DD; default today.")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
