@@ -59,6 +59,8 @@ def integrity_report_create(
                 count=r.count,
                 numbers=r.numbers,
                 findings=r.findings,
+                finding_rows=r.rows or 0,
+                finding_unit=r.unit,
                 note=r.note,
             )
             for r in results
