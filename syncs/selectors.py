@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from customers.selectors import copper_companies_active_with_number
 from syncs.models import SyncRun
 
 LineType = SalesOrderLine.LineType
@@ -166,7 +167,8 @@ def metrics_for_customers(
     later_orders: bool = False,
     only: set[str] | None = None,
 ) -> dict[int, Metrics]:
-    """Metrics keyed by Fishbowl customer id, for every customer linked to a Copper company (or the given ones).
+    """Metrics keyed by Fishbowl customer id, for every customer linked to an active Copper company with an
+    account number (``customers.selectors``), or the given ones among them.
 
     Orders count when their status is in METRICS_ORDER_STATUSES. Total Spent sums line totals; shipping and
     card-fee lines count only when METRICS_INCLUDE_SHIPPING / METRICS_INCLUDE_CARD_FEES say so. With ``as_of``
@@ -181,7 +183,10 @@ def metrics_for_customers(
     year_ago = as_of - dt.timedelta(days=365)
     statuses = list(settings.METRICS_ORDER_STATUSES)
 
-    customers = FishbowlCustomer.objects.filter(copper_company__isnull=False).order_by()
+    # The companies the customer sync mirrors are the ones the push writes to (one definition, customers.selectors).
+    customers = FishbowlCustomer.objects.filter(
+        copper_company__in=copper_companies_active_with_number()
+    ).order_by()
     if customer_ids is not None:
         customers = customers.filter(pk__in=customer_ids)
     result = {

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from customers.models import CopperCompany, CustomFieldDefinition
+from customers.models import CustomFieldDefinition
+from customers.selectors import copper_companies_active_with_number
 from integrity.checks.base import CHECKS, CheckResult, Finding, check, company_url, limit, result, url_first
 from integrity.models import State
 from syncs import metric_values
@@ -62,8 +63,10 @@ def check_copper_metrics() -> CheckResult:
     findings: list[dict[str, str]] = []
     action_url = url_first("admin:syncs_changeset_changelist", "admin:syncs_syncrun_dashboard")
     # Through the join, not an IN list of tens of thousands of ids.
-    companies = CopperCompany.objects.filter(fishbowl_customer__isnull=False).values_list(
-        "pk", "name", "custom_fields"
+    companies = (
+        copper_companies_active_with_number()
+        .filter(fishbowl_customer__isnull=False)
+        .values_list("pk", "name", "custom_fields")
     )
     for pk, company_name, custom_fields in companies.iterator(chunk_size=2000):
         company_metrics = by_company.get(pk)

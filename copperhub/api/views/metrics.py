@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from copperhub.api.renderers import csv_rows
 from copperhub.api.views.base import IdFilter, ListApi
 from customers.models import FishbowlCustomer
+from customers.selectors import copper_companies_active_with_number
 from syncs.metric_values import products_text
 from syncs.selectors import Metrics, metrics_for_customers
 
@@ -94,9 +95,8 @@ class MetricsListApi(ListApi):
     queryset = FishbowlCustomer.objects.all()  # the model, for filters and the schema
 
     def get_queryset(self):
-        return FishbowlCustomer.objects.filter(copper_company__isnull=False).only(
-            "id", "account_number", "copper_company_id"
-        )
+        linked = FishbowlCustomer.objects.filter(copper_company__in=copper_companies_active_with_number())
+        return linked.only("id", "account_number", "copper_company_id")
 
     @extend_schema(parameters=[OpenApiParameter("as_of", dt.date, description="YYYY-MM-DD; default today.")])
     def get(self, request, *args, **kwargs):
