@@ -8,6 +8,7 @@ logger = logging.getLogger(__name__)
 def _report_after_run(sender, run, **kwargs) -> None:
     """``run_finished`` hook: a report after each successful pull, customer sync and metrics apply."""
     try:
+        # Imported when the hook fires: services import models, which cannot load while apps are populating.
         from integrity.services import integrity_report_after_run
 
         integrity_report_after_run(run=run)
@@ -20,6 +21,7 @@ class IntegrityConfig(AppConfig):
     verbose_name = "Integrity"
 
     def ready(self) -> None:
+        # In ready(), not at the top: the signal's module imports models (the lead replaces it by the registry).
         from syncs.services.runs import run_finished
 
         run_finished.connect(_report_after_run, dispatch_uid="integrity_report_after_run")

@@ -17,10 +17,20 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from copperhub.bench import Measure, benchmark
-from customers.models import CopperCompany, CopperUser, FishbowlCustomer, SalesOrder, SalesOrderLine
+from customers.models import (
+    CopperCompany,
+    CopperUser,
+    CustomFieldDefinition,
+    FishbowlCustomer,
+    SalesOrder,
+    SalesOrderLine,
+)
+from integrity.checks import CHECKS, chain_summary
+from syncs.models import FieldMapping, SyncRun
 
 BATCH = 20_000
 TOTAL_ORDERS_FIELD = 9010
@@ -280,13 +290,6 @@ def lines_insert(*, rng: random.Random, per_order: int) -> int:
 
 def metrics_push_configure() -> None:
     """Map Total Orders to a Copper field and record an applied push, so the metrics check compares values."""
-    try:
-        from syncs.models import FieldMapping
-    except ImportError:
-        return
-    from customers.models import CustomFieldDefinition
-    from syncs.models import SyncRun
-
     CustomFieldDefinition.objects.create(
         copper_id=TOTAL_ORDERS_FIELD, name="Total Orders", data_type="Float", available_on=["company"]
     )
@@ -306,10 +309,6 @@ def metrics_push_configure() -> None:
     },
 )
 def integrity_benchmark(*, companies: int, orders: int, lines_per_order: int = 3) -> dict:
-    from django.test.utils import CaptureQueriesContext
-
-    from integrity.checks import CHECKS, chain_summary
-
     with throwaway_sqlite():
         started = time.perf_counter()
         with transaction.atomic():

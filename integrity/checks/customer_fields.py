@@ -8,7 +8,16 @@ from django.db.models.functions import Lower
 
 from customers.models import CopperCompany, CopperUser, FishbowlCustomer
 from customers.normalize import account_type_normalise
-from integrity.checks.base import CheckResult, Finding, check, customer_url, limit, result, url_first
+from integrity.checks.base import (
+    CheckResult,
+    Finding,
+    check,
+    customer_sync_url,
+    customer_url,
+    limit,
+    result,
+    url_first,
+)
 
 
 @check(
@@ -41,12 +50,13 @@ def check_account_types() -> CheckResult:
     rows = (
         customers.filter(unknown | differs)
         .order_by("account_number")
-        .values_list("pk", "account_number", "name", "account_type", "copper_company__account_type")[
-            : limit()
-        ]
+        .values_list(
+            "pk", "account_number", "name", "account_type", "copper_company__account_type", "locked_fields"
+        )[: limit()]
     )
     findings = []
-    for pk, number, name, mine, copper in rows:
+    sync_url = customer_sync_url()
+    for pk, number, name, mine, copper, locked in rows:
         if mine == FishbowlCustomer.AccountType.UNKNOWN:
             message = "Account type unknown: its orders would be paid at the wrong commission rate."
             if copper:
@@ -58,13 +68,25 @@ def check_account_types() -> CheckResult:
                 label=f"{number} {name}",
                 url=customer_url(pk),
                 message=message,
-                action="Set the account type (or run the customer sync)",
-                action_url=customer_url(pk),
+                **_account_type_fix(pk=pk, copper=copper, locked=locked, sync_url=sync_url),
             ).as_dict()
         )
     count = totals["unknown"] + totals["differs"]
     numbers = {"unknown": totals["unknown"], "differs_from_copper": totals["differs"]}
     return result("account_types", count, numbers, findings)
+
+
+def _account_type_fix(*, pk: int, copper: str | None, locked, sync_url: str) -> dict[str, str]:
+    """The customer sync takes Copper's type when Copper has a known one and nobody locked the field."""
+    copper_known = account_type_normalise(copper or "") != FishbowlCustomer.AccountType.UNKNOWN
+    if copper_known and "account_type" not in (locked or []):
+        return {"action": "Run the customer sync (it takes Copper's type)", "action_url": sync_url}
+    if copper_known:
+        return {
+            "action": "Choose the type here or in Copper (edited by hand here)",
+            "action_url": customer_url(pk),
+        }
+    return {"action": "Set the account type (here, or in Copper and sync)", "action_url": customer_url(pk)}
 
 
 def known_rep_names() -> set[str]:
