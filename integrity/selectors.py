@@ -131,6 +131,7 @@ def dashboard(*, reports: int | None = None) -> dict[str, Any]:
         "runs": last_runs(),
         "run_now_url": url_or_empty("admin:integrity_run_now"),
         "audit_url": url_or_empty("admin:integrity_audit"),
+        "reconciliation_url": url_or_empty("admin:commissions_commissionline_report"),
         "reports_url": url_or_empty("admin:integrity_integrityreport_changelist"),
     }
 
