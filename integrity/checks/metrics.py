@@ -62,6 +62,7 @@ def check_copper_metrics() -> CheckResult:
     per_field: dict[str, int] = {}
     findings: list[dict[str, str]] = []
     action_url = url_first("admin:syncs_changeset_changelist", "admin:syncs_syncrun_dashboard")
+    keep = limit()
     # Through the join, not an IN list of tens of thousands of ids.
     companies = (
         copper_companies_active_with_number()
@@ -87,7 +88,7 @@ def check_copper_metrics() -> CheckResult:
                 continue
             count += 1
             per_field[mapping.copper_field] = per_field.get(mapping.copper_field, 0) + 1
-            if len(findings) < limit():
+            if len(findings) < keep:
                 findings.append(
                     Finding(
                         label=f"{company_name}: {mapping.copper_field}",
