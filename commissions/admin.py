@@ -26,6 +26,7 @@ from commissions.models import (
     Spiff,
 )
 from commissions.months import month_format, month_parse, months_add
+from commissions.reconciliation import commission_reconciliation
 from commissions.selectors import (
     commission_lines_csv_rows,
     commission_month_totals,
@@ -176,6 +177,7 @@ class CommissionLineAdmin(admin.ModelAdmin):
             "month": month_format(month),
             "months": [month_format(m) for m in commission_months()],
             "totals": commission_month_totals(month=month),
+            "reconciliation": commission_reconciliation(month=month),
             "reps": commission_rep_summary(month=month),
             "unattributed": commission_unattributed_lines(month=month).select_related("customer")[
                 :UNATTRIBUTED_SHOWN

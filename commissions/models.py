@@ -7,10 +7,13 @@ are computed: a recalculation replaces a month's lines, so they carry no history
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
+
+from customers.models import SalesOrder
 
 
 def default_house_accounts() -> list[str]:
@@ -151,15 +154,11 @@ class CommissionSettings(models.Model):
         return "Commission settings"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         errors = {}
         if not isinstance(self.house_accounts, list) or not all(
             isinstance(u, str) for u in self.house_accounts
         ):
             errors["house_accounts"] = 'A list of Fishbowl usernames, e.g. ["admin", "webshop"].'
-        from customers.models import SalesOrder
-
         valid = set(SalesOrder.Status.values)
         statuses = self.counted_statuses
         if (

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from commissions.models import CommissionLine, CommissionSettings
 from commissions.months import month_format, month_parse
+from customers.models import SalesOrder
 from syncs.models import SyncRun
 
 ZERO = Decimal("0")
@@ -43,6 +44,23 @@ CSV_HEADER = [
 def money(value) -> Decimal:
     """Sums come back from SQLite unquantised (floats underneath): round them to cents."""
     return Decimal(value or 0).quantize(CENT)
+
+
+def commission_orders_superseded(*, start: date, end: date) -> dict[int, str]:
+    """Orders issued in [start, end) that a later import of the same Fishbowl order replaces: id → its number.
+
+    Fishbowl re-exports an order under a new number now and then; the latest import (highest id) among the
+    month's orders, whatever their status, is the order. One query over the month's orders (date index).
+    """
+    latest: dict[int, tuple[int, str]] = {}
+    rows = list(
+        SalesOrder.objects.filter(date_issued__gte=start, date_issued__lt=end, fishbowl_id__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "fishbowl_id", "number")
+    )
+    for pk, fishbowl_id, number in rows:
+        latest[fishbowl_id] = (pk, number)
+    return {pk: latest[fishbowl_id][1] for pk, fishbowl_id, _ in rows if latest[fishbowl_id][0] != pk}
 
 
 def commission_settings_get() -> CommissionSettings:

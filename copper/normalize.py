@@ -8,7 +8,8 @@ import re
 
 _TRUE_FLAGS = {"true", "checked", "yes", "y", "1", "t", "x", "on", "active"}
 # Fishbowl issues account numbers made of letters, digits and a few separators.
-_ACCOUNT_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+ACCOUNT_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"  # also matched in SQL by customers.selectors
+_ACCOUNT_NUMBER_RE = re.compile(ACCOUNT_NUMBER_PATTERN)
 
 
 def account_number_normalise(raw: object) -> str:

@@ -66,11 +66,15 @@ class IntegrityReportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         report_id = request.GET.get("report")
         detail = check_detail(
-            name=name, report_id=int(report_id) if report_id and report_id.isdigit() else None
+            name=name,
+            report_id=int(report_id) if report_id and report_id.isdigit() else None,
+            page=request.GET.get("page", 1),
         )
         if detail is None:
             raise Http404("No report holds this check yet.")
-        context = self._context(request, detail["record"].title or name, **detail)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = self._context(request, detail["record"].title or name, query=query.urlencode(), **detail)
         return TemplateResponse(request, "integrity/check_detail.html", context)
 
     def run_now_view(self, request):

@@ -17,11 +17,15 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from copper.models import CopperCompany, CopperUser
+from copper.models import CopperCompany, CopperUser, CustomFieldDefinition
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from integrity.checks import CHECKS, chain_summary
+from metrics.models import FieldMapping
 from syncs.bench import Measure, benchmark
+from syncs.models import SyncRun
 
 BATCH = 20_000
 TOTAL_ORDERS_FIELD = 9010
@@ -95,7 +99,9 @@ def indexes_deferred(*models):
             cursor.execute(sql)
 
 
-def world_insert(*, companies: int, orders: int, lines_per_order: int = 3, seed: int = 6) -> dict[str, int]:
+def world_insert(
+    *, companies: int, orders: int, lines_per_order: int = 3, seed: int = 6, all_metrics: bool = False
+) -> dict[str, int]:
     rng = random.Random(seed)
     now = datetime.now(UTC).isoformat(sep=" ")
     with connection.cursor() as cursor:
@@ -224,7 +230,7 @@ def world_insert(*, companies: int, orders: int, lines_per_order: int = 3, seed:
             order_rows(),
         )
         n_lines = lines_insert(rng=rng, per_order=lines_per_order)
-    metrics_push_configure()
+    metrics_push_configure(all_metrics=all_metrics)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
         cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
@@ -279,19 +285,33 @@ def lines_insert(*, rng: random.Random, per_order: int) -> int:
     )
 
 
-def metrics_push_configure() -> None:
-    """Map Total Orders to a Copper field and record an applied push, so the metrics check compares values."""
-    try:
-        from metrics.models import FieldMapping
-    except ImportError:
-        return
-    from copper.models import CustomFieldDefinition
-    from syncs.models import SyncRun
+# (metric, Copper field type) for ``--all-metrics``: every metric the push can write, on a fitting field.
+ALL_METRICS = [
+    ("total_spent", "Currency"),
+    ("average_order_value", "Currency"),
+    ("first_order_date", "Date"),
+    ("last_order_date", "Date"),
+    ("days_since_last_order", "Float"),
+    ("top_products", "Text"),
+    ("sample_kit_sent", "Checkbox"),
+    ("sample_kit_date", "Date"),
+    ("spent_last_12_months", "Currency"),
+]
 
+
+def metrics_push_configure(*, all_metrics: bool = False) -> None:
+    """Map Total Orders (or every metric) to a Copper field and record an applied push, so the metrics check
+    compares values. Only Total Orders has values in Copper; the other fields are empty there."""
     CustomFieldDefinition.objects.create(
         copper_id=TOTAL_ORDERS_FIELD, name="Total Orders", data_type="Float", available_on=["company"]
     )
     FieldMapping.objects.create(metric=FieldMapping.Metric.TOTAL_ORDERS, copper_field="Total Orders")
+    for offset, (metric, data_type) in enumerate(ALL_METRICS if all_metrics else [], start=1):
+        name = FieldMapping.Metric(metric).label
+        CustomFieldDefinition.objects.create(
+            copper_id=TOTAL_ORDERS_FIELD + offset, name=name, data_type=data_type, available_on=["company"]
+        )
+        FieldMapping.objects.create(metric=metric, copper_field=name)
     SyncRun.objects.create(
         kind=SyncRun.Kind.METRICS_APPLY, status=SyncRun.Status.SUCCEEDED, finished_at=datetime.now(UTC)
     )
@@ -304,24 +324,25 @@ def metrics_push_configure() -> None:
         "--companies": {"type": int, "default": 100_000},
         "--orders": {"type": int, "default": 1_000_000},
         "--lines-per-order": {"type": int, "default": 3, "help": "Order lines per order (0: orders only)."},
+        "--all-metrics": {"action": "store_true", "help": "Map all ten metrics, not only Total Orders."},
     },
 )
-def integrity_benchmark(*, companies: int, orders: int, lines_per_order: int = 3) -> dict:
-    from django.test.utils import CaptureQueriesContext
-
-    from integrity.checks import CHECKS, chain_summary
-
+def integrity_benchmark(
+    *, companies: int, orders: int, lines_per_order: int = 3, all_metrics: bool = False
+) -> dict:
     with throwaway_sqlite():
         started = time.perf_counter()
         with transaction.atomic():
-            sizes = world_insert(companies=companies, orders=orders, lines_per_order=lines_per_order)
+            sizes = world_insert(
+                companies=companies, orders=orders, lines_per_order=lines_per_order, all_metrics=all_metrics
+            )
         insert_seconds = round(time.perf_counter() - started, 1)
         reverse("admin:index")  # load the URLconf once (a worker has it loaded), not inside the first check
         per_check, results = {}, []
         with Measure() as total, CaptureQueriesContext(connection) as queries:
-            for name, (_title, func) in CHECKS.items():
+            for name, registered in CHECKS.items():
                 t0 = time.perf_counter()
-                result = func()
+                result = registered.func()
                 per_check[name] = {
                     "seconds": round(time.perf_counter() - t0, 3),
                     "count": result.count,

@@ -54,6 +54,10 @@ class CheckResultRecord(models.Model):
     numbers = models.JSONField(default=dict, blank=True)
     # [{"label", "url", "message", "action", "action_url"}], capped by INTEGRITY_FINDINGS_LIMIT.
     findings = models.JSONField(default=list, blank=True)
+    # How long the whole finding list is and what one row of it is ("companies", "groups"), so a page says
+    # "41 of 60 groups" rather than "41 of 104" when 104 counts orders.
+    finding_rows = models.PositiveIntegerField(default=0)
+    finding_unit = models.CharField(max_length=32, blank=True)
     note = models.TextField(blank=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -108,7 +109,7 @@ def dashboard(*, reports: int | None = None) -> dict[str, Any]:
             checks.append(
                 {
                     "name": name,
-                    "title": result.title or CHECKS.get(name, (name,))[0],
+                    "title": result.title or (CHECKS[name].title if name in CHECKS else name),
                     "state": result.state,
                     "colour": STATE_COLOURS[result.state],
                     "count": result.count,
@@ -129,12 +130,20 @@ def dashboard(*, reports: int | None = None) -> dict[str, Any]:
         "runs": last_runs(),
         "run_now_url": url_or_empty("admin:integrity_run_now"),
         "audit_url": url_or_empty("admin:integrity_audit"),
+        "reconciliation_url": url_or_empty("admin:commissions_commissionline_report"),
         "reports_url": url_or_empty("admin:integrity_integrityreport_changelist"),
     }
 
 
-def check_detail(*, name: str, report_id: int | None = None) -> dict[str, Any] | None:
-    """A check's findings in the latest (or a given) report, with its recent states."""
+FINDINGS_PER_PAGE = 25
+
+
+def check_detail(*, name: str, report_id: int | None = None, page: int | str = 1) -> dict[str, Any] | None:
+    """A check's findings in the latest (or a given) report, one page of them, with its recent states.
+
+    ``rows`` is the length of the whole finding list in ``unit`` (it may count groups while ``count`` counts
+    orders); ``stored`` how many of them the report keeps (``INTEGRITY_FINDINGS_LIMIT``), which are paged.
+    """
     records = CheckResultRecord.objects.filter(check_name=name).select_related("report")
     record = (
         records.filter(report_id=report_id).first()
@@ -145,8 +154,13 @@ def check_detail(*, name: str, report_id: int | None = None) -> dict[str, Any] |
         return None
     history = list(records.order_by("-report__created_at", "-id")[: settings.INTEGRITY_TREND_REPORTS])
     points = list(reversed(history))
+    findings = Paginator(record.findings or [], FINDINGS_PER_PAGE).get_page(page)
     return {
         "record": record,
+        "findings": findings,
+        "rows": max(record.finding_rows, len(record.findings or [])),
+        "stored": len(record.findings or []),
+        "unit": record.finding_unit or "findings",
         "colour": STATE_COLOURS[record.state],
         "history": history,
         "sparkline": sparkline([r.count for r in points], [r.state for r in points], width=240, height=40),

@@ -1,8 +1,9 @@
 """Writes of the integrity app: store a report of every check, track each check's state, raise alerts.
 
 ``integrity_report_create`` is the one entry point (after a run, on a schedule, from the command, from the
-INTEGRITY sync run). Alerts are created in the report's transaction and delivered after it commits; delivery
-never raises (see ``integrity.alerts``).
+INTEGRITY sync run). Alerts are created in the report's transaction; their delivery is a queued django-q2 task
+(``integrity.tasks.integrity_alerts_deliver``, handed over after commit), never done inline: a slow or dead
+webhook delays no sync, no report and no run's duration. Delivery never raises (see ``integrity.alerts``).
 """
 
 import logging
@@ -12,11 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrity.alerts import alert_deliver_pending
+from integrity.alerts import alert_channels
 from integrity.checks import CheckResult, chain_summary, checks_run, worst
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport, State
 from syncs.models import SyncRun
 from syncs.progress import Progress
+from syncs.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ def integrity_report_create(
 ) -> IntegrityReport:
     """Run every check, store the report and its results, and alert on each check whose state changed.
 
-    Alerts due (new ones and earlier failed deliveries) are sent after commit unless ``deliver`` is false.
+    When any alert is pending (new ones, and earlier failed deliveries waiting out their backoff) and ``deliver``
+    is true, the delivery task is queued after commit; the worker sends those that are due.
     """
     progress = progress or Progress.null()
     progress.step("Running integrity checks")
@@ -59,14 +62,16 @@ def integrity_report_create(
                 count=r.count,
                 numbers=r.numbers,
                 findings=r.findings,
+                finding_rows=r.rows or 0,
+                finding_unit=r.unit,
                 note=r.note,
             )
             for r in results
         )
         alerts = _check_states_update(report=report, results=results)
         _reports_prune()
-        if deliver:
-            transaction.on_commit(_deliver_quietly)
+        if deliver and Alert.objects.filter(status=Alert.Status.PENDING).exists():
+            enqueue("integrity.tasks.integrity_alerts_deliver", task_name=f"integrity-alerts-{report.pk}")
     progress.add(alerts=len(alerts))
     progress.set_message(f"Overall {report.state}; {len(alerts)} alert(s).")
     return report
@@ -74,8 +79,6 @@ def integrity_report_create(
 
 def _check_states_update(*, report: IntegrityReport, results: list[CheckResult]) -> list[Alert]:
     """Compare with the stored state of each check; a change (including recovery to ok) creates an alert."""
-    from integrity.alerts import alert_channels
-
     current = {
         s.check_name: s
         for s in CheckState.objects.select_for_update().filter(check_name__in=[r.check for r in results])
@@ -123,13 +126,6 @@ def _reports_prune() -> None:
     )
     if cutoff is not None:
         IntegrityReport.objects.filter(id__lte=cutoff).delete()
-
-
-def _deliver_quietly() -> None:
-    try:
-        alert_deliver_pending()
-    except Exception:  # an alert must never break the caller (a sync, a command)
-        logger.exception("Delivering integrity alerts failed")
 
 
 def integrity_report_run(*, run: SyncRun, progress: Progress) -> None:

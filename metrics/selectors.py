@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from customers.selectors import copper_companies_active_with_number
 
 LineType = SalesOrderLine.LineType
 ZERO = Decimal("0.00")
@@ -78,19 +79,25 @@ def _in(values: list) -> str:
     return ", ".join(["%s"] * len(values)) or "NULL"
 
 
-def _order_where(*, statuses: list[int], customer_ids: list[int] | None) -> tuple[str, list]:
-    """Orders counted (status), with a customer (all of them, or the given ones)."""
+def _order_where(
+    *, statuses: list[int], customer_ids: list[int] | None, through: dt.date | None = None
+) -> tuple[str, list]:
+    """Orders counted (status), with a customer (all of them, or the given ones), issued by ``through``."""
     where, params = f"o.status IN ({_in(statuses)}) AND o.customer_id IS NOT NULL", [*statuses]
+    if through is not None:
+        where, params = f"{where} AND o.date_issued <= %s", [*params, through]
     if customer_ids is not None:
         where += f" AND o.customer_id IN ({_in(customer_ids)})"
         params += customer_ids
     return where, params
 
 
-def _money_rows(*, statuses: list[int], customer_ids: list[int] | None, since: dt.date, until: dt.date):
+def _money_rows(
+    *, statuses: list[int], customer_ids: list[int] | None, since: dt.date, until: dt.date, through=None
+):
     """(customer id, sum of counted line totals, the same over (since, until]) per customer."""
     types = _counted_line_types()
-    where, params = _order_where(statuses=statuses, customer_ids=customer_ids)
+    where, params = _order_where(statuses=statuses, customer_ids=customer_ids, through=through)
     # Customers are not joined: looking up millions of lines' customers costs more than grouping the few
     # unlinked customers' lines, which the caller skips.
     sql = f"""
@@ -106,7 +113,7 @@ def _money_rows(*, statuses: list[int], customer_ids: list[int] | None, since: d
         yield from cursor
 
 
-def _top_product_rows(*, statuses: list[int], customer_ids: list[int] | None):
+def _top_product_rows(*, statuses: list[int], customer_ids: list[int] | None, through=None):
     """(customer id, product number, fulfilled quantity, rank 1..3) for each customer's best three products.
 
     Ranked in the database (ROW_NUMBER over the per-customer sums) so at most three rows per customer come back,
@@ -114,7 +121,7 @@ def _top_product_rows(*, statuses: list[int], customer_ids: list[int] | None):
     compared by code point (Python's string order) on both databases: PostgreSQL's default collation may be
     locale-aware, hence "C"; SQLite's default BINARY already is.
     """
-    where, params = _order_where(statuses=statuses, customer_ids=customer_ids)
+    where, params = _order_where(statuses=statuses, customer_ids=customer_ids, through=through)
     excluded = [LineType.SHIPPING, LineType.CC_PROCESSING, LineType.DISCOUNT]
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     sql = f"""
@@ -137,20 +144,48 @@ def _top_product_rows(*, statuses: list[int], customer_ids: list[int] | None):
         yield from cursor
 
 
+# The queries each metric needs (the others are skipped when only some metrics are wanted).
+NEEDS = {
+    "orders": {
+        "total_orders",
+        "first_order_date",
+        "last_order_date",
+        "days_since_last_order",
+        "average_order_value",
+    },
+    "money": {"total_spent", "spent_last_12_months", "average_order_value"},
+    "products": {"top_products"},
+    "kits": {"sample_kit_sent", "sample_kit_date"},
+}
+
+
 def metrics_for_customers(
-    *, customer_ids: list[int] | None = None, as_of: dt.date | None = None
+    *,
+    customer_ids: list[int] | None = None,
+    as_of: dt.date | None = None,
+    later_orders: bool = False,
+    only: set[str] | None = None,
 ) -> dict[int, Metrics]:
-    """Metrics keyed by Fishbowl customer id, for every customer linked to a Copper company (or the given ones).
+    """Metrics keyed by Fishbowl customer id, for every customer linked to an active Copper company with an
+    account number (``customers.selectors``), or the given ones among them.
 
     Orders count when their status is in METRICS_ORDER_STATUSES. Total Spent sums line totals; shipping and
-    card-fee lines count only when METRICS_INCLUDE_SHIPPING / METRICS_INCLUDE_CARD_FEES say so. Days Since Last
-    Order and Spent Last 12 Months are taken as of ``as_of`` (default: today). Five queries in all.
+    card-fee lines count only when METRICS_INCLUDE_SHIPPING / METRICS_INCLUDE_CARD_FEES say so. With ``as_of``
+    every metric is as of that day: only orders issued on or before it count, and Days Since Last Order and
+    Spent Last 12 Months are counted to it (``later_orders`` keeps the later orders in the totals, days still
+    to ``as_of``). Without it: every order, days to today. ``only`` (metric names) skips the queries the other
+    metrics need; their values stay at the defaults. Five queries at most.
     """
+    through = as_of if as_of is not None and not later_orders else None
+    wanted = {name for name, metrics in NEEDS.items() if only is None or metrics & set(only)}
     as_of = as_of or timezone.localdate()
     year_ago = as_of - dt.timedelta(days=365)
     statuses = list(settings.METRICS_ORDER_STATUSES)
 
-    customers = FishbowlCustomer.objects.filter(copper_company__isnull=False).order_by()
+    # The companies the customer sync mirrors are the ones the push writes to (one definition, customers.selectors).
+    customers = FishbowlCustomer.objects.filter(
+        copper_company__in=copper_companies_active_with_number()
+    ).order_by()
     if customer_ids is not None:
         customers = customers.filter(pk__in=customer_ids)
     result = {
@@ -165,11 +200,15 @@ def metrics_for_customers(
     # DISTINCT, which on SQLite would sort a million ids. With the order_customer_status_date index the order
     # aggregates are read from the index alone, in customer order, without a sort.
     order_filter = Q(status__in=statuses, customer__copper_company__isnull=False)
+    if through is not None:
+        order_filter &= Q(date_issued__lte=through)
     # The line aggregates (sample kits here; money and top products in _money_rows / _top_product_rows) do NOT
     # join the customers: on millions of lines that lookup costs more than it saves. They group every
     # customer's lines (unlinked customers are a small minority) and rows of customers not in ``result`` are
     # skipped below.
     line_filter = Q(order__status__in=statuses, order__customer__isnull=False)
+    if through is not None:
+        line_filter &= Q(order__date_issued__lte=through)
     if customer_ids is not None:
         order_filter &= Q(customer_id__in=customer_ids)
         line_filter &= Q(order__customer_id__in=customer_ids)
@@ -180,7 +219,7 @@ def metrics_for_customers(
         .annotate(n=Count("pk"), first=Min("date_issued"), last=Max("date_issued"))
         .order_by()
     )
-    for row in orders:
+    for row in orders if "orders" in wanted else ():
         metrics = result.get(row["customer_id"])
         if metrics is None:
             continue
@@ -190,18 +229,18 @@ def metrics_for_customers(
         if row["last"] is not None:
             metrics.days_since_last_order = (as_of - row["last"]).days
 
-    for customer_id, spent, recent in _money_rows(
-        statuses=statuses, customer_ids=customer_ids, since=year_ago, until=as_of
-    ):
+    money = _money_rows(
+        statuses=statuses, customer_ids=customer_ids, since=year_ago, until=as_of, through=through
+    )
+    for customer_id, spent, recent in money if "money" in wanted else ():
         metrics = result.get(customer_id)
         if metrics is not None:
             metrics.total_spent = _decimal(spent).quantize(ZERO)
             metrics.spent_last_12_months = _decimal(recent).quantize(ZERO)
 
     ranked: dict[int, list[tuple[int, str, Decimal]]] = {}
-    for customer_id, product_number, quantity, rank in _top_product_rows(
-        statuses=statuses, customer_ids=customer_ids
-    ):
+    products = _top_product_rows(statuses=statuses, customer_ids=customer_ids, through=through)
+    for customer_id, product_number, quantity, rank in products if "products" in wanted else ():
         if customer_id in result:
             ranked.setdefault(customer_id, []).append(
                 (rank, product_number, _decimal(quantity).quantize(QTY))
@@ -215,7 +254,7 @@ def metrics_for_customers(
         .annotate(first=Min("order__date_issued"))
         .order_by()
     )
-    for row in kits:
+    for row in kits if "kits" in wanted else ():
         metrics = result.get(row["order__customer_id"])
         if metrics is not None:
             metrics.sample_kit_sent = True

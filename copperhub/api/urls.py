@@ -4,7 +4,16 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from copperhub.api.errors import api_not_found
-from copperhub.api.views import changesets, commissions, customers, integrity, metrics, root, syncs
+from copperhub.api.views import (
+    changesets,
+    commissions,
+    customers,
+    integrity,
+    metrics,
+    reconciliation,
+    root,
+    syncs,
+)
 
 app_name = "api"
 urlpatterns = [
@@ -32,6 +41,11 @@ urlpatterns = [
     path("metrics-dry-runs/", syncs.MetricsDryRunStartApi.as_view(), name="metrics-dry-run-start"),
     path("commission-lines/", commissions.CommissionLineListApi.as_view(), name="commission-line-list"),
     path("commission-report/", commissions.CommissionReportApi.as_view(), name="commission-report"),
+    path(
+        "commission-reconciliation/",
+        reconciliation.CommissionReconciliationApi.as_view(),
+        name="commission-reconciliation",
+    ),
     path(
         "commission-calculations/",
         commissions.CommissionCalculationStartApi.as_view(),

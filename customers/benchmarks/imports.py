@@ -2,7 +2,7 @@
 
 Writes a synthetic customers CSV and an N-line sales-order line CSV (~3 lines per order, headers cased and
 repeated as the real exports do) into a temporary directory, imports them into a fresh scratch SQLite database
-(``copperhub.bench.scratch_database``; the real database is never touched), then imports the same files again
+(``syncs.bench.scratch_database``; the real database is never touched), then imports the same files again
 (the idempotent re-import must write nothing). Prints time, rows/s and peak memory of each run.
 """
 

@@ -35,6 +35,7 @@ from simple_history.utils import bulk_update_with_history
 
 from copper.models import CopperCompany
 from customers.models import AccountNumberOwner, FishbowlCustomer
+from customers.selectors import copper_company_is_active
 from customers.services.order_links import sales_orders_link
 from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
 from syncs.models import SyncRun
@@ -120,10 +121,9 @@ def account_number_owner_choose(
     Later customer syncs link the number's customer to that company without reporting the conflict. Raises
     ``ValueError`` when the company does not carry that account number (or is not an active customer).
     """
-    claims = (
-        company.account_number == account_number
-        and company.is_active_customer
-        and company.missing_from_copper_since is None
+    claims = company.account_number == account_number and copper_company_is_active(
+        is_active_customer=company.is_active_customer,
+        missing_from_copper_since=company.missing_from_copper_since,
     )
     if not claims:
         raise ValueError(

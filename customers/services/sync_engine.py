@@ -5,13 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from copper.models import CopperCompany, CopperUser
 from copper.normalize import account_number_is_valid, account_number_normalise
 from customers.models import AccountNumberOwner, FishbowlCustomer
 from customers.normalize import account_type_normalise
+from customers.selectors import (
+    account_numbers_shared,
+    copper_companies_active_with_number,
+    copper_company_is_active,
+)
 from customers.services.sync_reports import SyncReports, company_side
 from customers.services.sync_writes import history_insert, rows_insert, rows_update
 
@@ -105,16 +110,8 @@ class CustomerSync(SyncReports):
         self.progress.flush()
 
     def _read_duplicates(self) -> None:
-        active = CopperCompany.objects.filter(
-            is_active_customer=True, missing_from_copper_since__isnull=True
-        ).exclude(account_number="")
-        numbers = list(
-            active.order_by()
-            .values("account_number")
-            .annotate(n=Count("pk"))
-            .filter(n__gt=1)
-            .values_list("account_number", flat=True)
-        )
+        active = copper_companies_active_with_number()
+        numbers = list(account_numbers_shared())
         if not numbers:
             return
         for row in (
@@ -141,7 +138,10 @@ class CustomerSync(SyncReports):
         inactive, no_id = {}, {}
         for company in companies:
             number = company["account_number"]
-            if not company["is_active_customer"] or company["missing_from_copper_since"] is not None:
+            if not copper_company_is_active(
+                is_active_customer=company["is_active_customer"],
+                missing_from_copper_since=company["missing_from_copper_since"],
+            ):
                 inactive[company["copper_id"]] = company
             elif not number:
                 no_id[company["copper_id"]] = company

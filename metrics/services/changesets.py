@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from copper.models import CopperCompany
+from customers.selectors import copper_companies_active_with_number
 from metrics import values as mv
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.selectors import metrics_for_customers
@@ -96,9 +96,9 @@ def change_set_build(
     metrics = metrics_for_customers(as_of=as_of)
     by_company = {m.copper_company_id: m for m in metrics.values()}
     names = dict(
-        CopperCompany.objects.filter(
-            fishbowl_customer__isnull=False, missing_from_copper_since__isnull=True
-        ).values_list("pk", "name")
+        copper_companies_active_with_number()
+        .filter(fishbowl_customer__isnull=False)
+        .values_list("pk", "name")
     )
     company_ids = sorted(pk for pk in by_company if pk in names)
     counts["companies"] = len(company_ids)

@@ -242,10 +242,13 @@ def field_mapping_sample(*, n: int = 3) -> list[dict[str, Any]]:
         return []
     resolved = field_mapping_resolve()
     from customers.models import FishbowlCustomer
+    from customers.selectors import copper_companies_active_with_number
 
-    # Companies with orders make the more useful sample.
+    # Companies with orders make the more useful sample; only those the push writes to (active, with a number).
     customers = list(
-        FishbowlCustomer.objects.filter(copper_company__isnull=False, orders__isnull=False)
+        FishbowlCustomer.objects.filter(
+            copper_company__in=copper_companies_active_with_number(), orders__isnull=False
+        )
         .select_related("copper_company")
         .distinct()
         .order_by("account_number")[:n]

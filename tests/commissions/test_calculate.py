@@ -296,11 +296,11 @@ def test_only_counted_statuses_issued_in_the_month_are_calculated(reps):
 
 def test_the_same_fishbowl_order_imported_twice_counts_once(reps):
     c = customer()
-    order(c, date(2026, 1, 3), fishbowl_id=77)
+    first = order(c, date(2026, 1, 3), fishbowl_id=77)
     latest = order(c, date(2026, 1, 3), fishbowl_id=77)
     result = commission_calculate(month="2026-01")
     assert list(CommissionLine.objects.values_list("order", flat=True)) == [latest.pk]
-    assert result.duplicates == 1
+    assert [(d.number, d.duplicate_of) for d in result.duplicates] == [(first.number, latest.number)]
 
 
 def test_recalculating_replaces_the_months_lines(reps):
@@ -322,7 +322,7 @@ def test_a_failed_recalculation_leaves_the_previous_lines_untouched(reps, monkey
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("commissions.services._lines_insert", explode)
+    monkeypatch.setattr("commissions.services.lines.lines_insert", explode)
     with pytest.raises(RuntimeError):
         commission_calculate(month="2026-01")
     assert list(CommissionLine.objects.values_list("pk", "amount")) == before

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.utils import timezone
+from django_q.conf import Conf
 
 from integrity.alerts import alert_deliver_pending
 from integrity.models import Alert, CheckState, State
@@ -62,6 +63,12 @@ def only_gap(settings, monkeypatch):
 
     settings.INTEGRITY_THRESHOLDS = {"customer_gap": {"warning": 1, "critical": 2}}
     monkeypatch.setattr(checks, "CHECKS", {"customer_gap": checks.CHECKS["customer_gap"]})
+
+
+@pytest.fixture(autouse=True)
+def worker_runs_queued_tasks(monkeypatch):
+    """django-q2's sync mode: a queued task runs when it is handed over (after commit), as a worker would."""
+    monkeypatch.setattr(Conf, "SYNC", True)
 
 
 def _report(capture):

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from copperhub.api.renderers import csv_rows
 from copperhub.api.views.base import IdFilter, ListApi
 from customers.models import FishbowlCustomer, SalesOrder
+from customers.selectors import copper_companies_active_with_number
 from metrics.selectors import Metrics, metrics_for_customers
 from metrics.values import products_text
 
@@ -101,9 +102,8 @@ class MetricsListApi(ListApi):
     read_models = [FishbowlCustomer, SalesOrder]  # the metrics are sums over the customers' orders
 
     def get_queryset(self):
-        return FishbowlCustomer.objects.filter(copper_company__isnull=False).only(
-            "id", "account_number", "copper_company_id"
-        )
+        linked = FishbowlCustomer.objects.filter(copper_company__in=copper_companies_active_with_number())
+        return linked.only("id", "account_number", "copper_company_id")
 
     @extend_schema(parameters=[OpenApiParameter("as_of", AS_OF_SCHEMA, description="YYYY-MM-DD; default today.")])
     def get(self, request, *args, **kwargs):
