@@ -33,6 +33,7 @@ from metrics.services.field_mapping import (
     MAPPING_PROTECTED_FIELD,
     field_mapping_sample,
     field_mapping_validate,
+    field_mapping_warnings,
 )
 from syncs.models import SyncRun
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_start
@@ -106,6 +107,7 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
             "opts": self.model._meta,
             "mappings": FieldMapping.objects.all(),
             "problems": problems,
+            "warnings": field_mapping_warnings(),
             "sample": [] if problems else field_mapping_sample(n=3),
             "button_label": SYNC_BUTTON_LABEL,
             "protected": settings.METRICS_PROTECTED_FIELDS,
