@@ -6,7 +6,7 @@ logger = logging.getLogger(__name__)
 
 
 def _report_after_run(sender, run, **kwargs) -> None:
-    """``run_finished`` hook: a report after each successful pull, customer sync and metrics apply."""
+    """``run_finished`` hook: a report after each successful pull, customer sync, metrics apply and rollback."""
     try:
         from integrity.services import integrity_report_after_run
 

@@ -13,7 +13,7 @@ so a partial record cannot blank the others.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,8 @@ class RefreshCounts:
     unchanged: int = 0
     older: int = 0  # records older than the mirror row: skipped
     marked_missing: int = 0
+    # company id -> "created" / "updated" / "unchanged" / "older"
+    by_id: dict[int, str] = field(default_factory=dict)
 
 
 def _catalog() -> CustomFieldCatalog:
@@ -81,27 +83,31 @@ def copper_companies_refresh(
         creates, updates, changed_fields = [], [], set()
         for pk, record in incoming.items():
             values = dict(zip(COMPANY_FIELDS, extractor.values(record), strict=True))
-            present = {f for f in COMPANY_FIELDS if SOURCE_KEYS[f] in record}
+            present = {name for name in COMPANY_FIELDS if SOURCE_KEYS[name] in record}
             row = existing.get(pk)
             reason = reasons if isinstance(reasons, str) else reasons.get(pk, "copper refresh")
             if row is None:
-                row = CopperCompany(copper_id=pk, pulled_at=now, **{f: values[f] for f in present})
+                row = CopperCompany(copper_id=pk, pulled_at=now, **{name: values[name] for name in present})
                 row._change_reason = reason[:100]
                 creates.append(row)
+                counts.by_id[pk] = "created"
                 continue
             if _older(values.get("date_modified") if "date_modified" in present else None, row.date_modified):
                 counts.older += 1
+                counts.by_id[pk] = "older"
                 continue
-            diff = [f for f in present if getattr(row, f) != values[f]]
+            diff = [name for name in present if getattr(row, name) != values[name]]
             if not diff:
                 counts.unchanged += 1
+                counts.by_id[pk] = "unchanged"
                 continue
-            for f in diff:
-                setattr(row, f, values[f])
+            for name in diff:
+                setattr(row, name, values[name])
             row.pulled_at = now
             row._change_reason = reason[:100]
             changed_fields.update(diff)
             updates.append(row)
+            counts.by_id[pk] = "updated"
         if creates:
             bulk_create_with_history(
                 creates, CopperCompany, batch_size=500, default_user=user, default_date=now
