@@ -68,7 +68,9 @@ def _mirror(ids) -> dict[int, dict]:
     return copy.deepcopy(records)
 
 
-def _notification(event: str, ids: list[int], at: int, *, secret: str = SECRET, subscription: int = 7) -> dict:
+def _notification(
+    event: str, ids: list[int], at: int, *, secret: str = SECRET, subscription: int = 7
+) -> dict:
     return {
         "ids": ids,
         "type": "company",
@@ -83,7 +85,9 @@ def _post(client, payload):
     return client.post("/hooks/copper/", data=json.dumps(payload), content_type="application/json")
 
 
-def test_a_notification_without_the_right_secret_is_refused_and_not_recorded(client, webhook_settings, queued):
+def test_a_notification_without_the_right_secret_is_refused_and_not_recorded(
+    client, webhook_settings, queued
+):
     assert _post(client, _notification("update", [1], T0, secret="guess")).status_code == 403
     payload = _notification("update", [1], T0)
     del payload["copperhub_secret"]
@@ -182,7 +186,9 @@ def test_a_burst_of_a_thousand_notifications_leaves_the_mirror_exactly_right_in_
     for company_id in range(1, 401):  # edits (some companies twice)
         for _ in range(rng.choice((1, 1, 2))):
             at += 1
-            copper.companies[company_id] = _company(company_id, name=f"Edited {company_id} at {at}", modified=at)
+            copper.companies[company_id] = _company(
+                company_id, name=f"Edited {company_id} at {at}", modified=at
+            )
         updated.add(company_id)
     for company_id in range(401, 501):
         copper.companies.pop(company_id)
@@ -219,7 +225,9 @@ def test_a_burst_of_a_thousand_notifications_leaves_the_mirror_exactly_right_in_
     result = copper_webhooks_process(client=copper)
     ids_named = sum(len(p["ids"]) for p in payloads)
     assert len(copper.searches) <= math.ceil(ids_named / 200)
-    assert len(copper.searches) == math.ceil(len(updated | deleted | created) / 200), "late ids are not fetched"
+    assert len(copper.searches) == math.ceil(len(updated | deleted | created) / 200), (
+        "late ids are not fetched"
+    )
     assert max(len(s) for s in copper.searches) <= 200
     mirror = {c.pk: c for c in CopperCompany.objects.all()}
     for company_id, record in copper.companies.items():
@@ -229,4 +237,6 @@ def test_a_burst_of_a_thousand_notifications_leaves_the_mirror_exactly_right_in_
     assert {pk for pk, row in mirror.items() if row.missing_from_copper_since} == deleted
     assert all(mirror[i].history.count() == 1 for i in late_ids), "late notifications wrote nothing"
     assert result.marked_missing == 100 and result.created == 100
-    assert not CopperWebhookNotification.objects.filter(outcome__in=[Outcome.PENDING, Outcome.PROCESSING]).exists()
+    assert not CopperWebhookNotification.objects.filter(
+        outcome__in=[Outcome.PENDING, Outcome.PROCESSING]
+    ).exists()

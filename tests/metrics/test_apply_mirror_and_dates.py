@@ -38,7 +38,9 @@ def fake(world):
 
 
 def _approved(fake, builder, approver):
-    return change_set_approve(change_set=change_set_build(client=fake, user=builder, as_of=AS_OF), user=approver)
+    return change_set_approve(
+        change_set=change_set_build(client=fake, user=builder, as_of=AS_OF), user=approver
+    )
 
 
 def _run(kind, user, change_set, monkeypatch, fake):
@@ -59,7 +61,9 @@ def test_a_date_is_written_at_local_midnight_of_copper_timezone_and_read_back_as
 
 def test_the_apply_writes_dates_at_local_midnight(fake, staff_user, second_staff_user, settings):
     settings.COPPER_TIMEZONE = "America/New_York"
-    change_set_apply(change_set=_approved(fake, staff_user, second_staff_user), client=fake, user=second_staff_user)
+    change_set_apply(
+        change_set=_approved(fake, staff_user, second_staff_user), client=fake, user=second_staff_user
+    )
     written = fake.value(101, "First Order Date")
     local = dt.datetime.fromtimestamp(written, tz=dt.timezone(dt.timedelta(hours=-5)))
     assert (local.date(), local.time()) == (dt.date(2025, 3, 1), dt.time(0, 0))
@@ -79,7 +83,8 @@ def test_the_mapping_check_warns_when_dates_in_copper_are_not_at_local_midnight(
     assert field_mapping_warnings() == []  # Birch's Last Order Date sits at Pacific midnight
     birch = CopperCompany.objects.get(pk=102)
     birch.custom_fields = [
-        {**e, "value": 1754006400} if e["custom_field_definition_id"] == 9013 else e for e in birch.custom_fields
+        {**e, "value": 1754006400} if e["custom_field_definition_id"] == 9013 else e
+        for e in birch.custom_fields
     ]
     birch.save()
     [warning] = field_mapping_warnings()
@@ -142,7 +147,11 @@ def test_a_resumed_apply_points_at_the_run_that_finished_it_with_true_counts(
     change_set.refresh_from_db()
     assert change_set.apply_run == second
     assert change_set.counts["apply_runs"] == [first.pk, second.pk]
-    assert change_set.counts["outcome_applied"] == 13 == change_set.changes.filter(outcome=Outcome.APPLIED).count()
+    assert (
+        change_set.counts["outcome_applied"]
+        == 13
+        == change_set.changes.filter(outcome=Outcome.APPLIED).count()
+    )
     assert second.counts["copper_puts"] == len(fake.puts) == 2, "the finishing run counts what it sent"
     assert "13 applied" in second.message
     reasons = list(change_set.history.values_list("history_change_reason", flat=True))
