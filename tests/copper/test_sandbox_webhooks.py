@@ -175,3 +175,49 @@ def test_the_sandbox_keeps_dates_at_midnight_of_the_account_timezone(copper_sand
 
     assert write(1754031600) == 1754031600  # 2025-08-01 00:00 US Pacific: kept
     assert write(1754006400) == 1753945200, "UTC midnight of 08-01 is 07-31 in California: shown a day early"
+
+
+def test_the_command_lists_creates_and_deletes_subscriptions(
+    copper_sandbox_settings, collector, secret, settings
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.COPPER_WEBHOOK_TARGET = collector.url
+    out = StringIO()
+    call_command("copper_webhooks", "create", stdout=out)
+    assert out.getvalue().count("Created") == 3
+    call_command("copper_webhooks", "create", "--event", "update", stdout=out)
+    assert "Already there" in out.getvalue()
+    listing = StringIO()
+    call_command("copper_webhooks", "list", stdout=listing)
+    assert "3 company subscription(s)." in listing.getvalue() and collector.url in listing.getvalue()
+    call_command("copper_webhooks", "delete", "--all", stdout=out)
+    assert copper_sandbox_settings.server.webhooks.list() == []
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_notifications_and_manages_subscriptions(
+    copper_sandbox_settings, collector, secret, staff_user
+):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    page = client.get("/admin/copper/copperwebhooknotification/")
+    assert page.status_code == 200 and b"Subscriptions" in page.content
+    created = client.post(
+        "/admin/copper/copperwebhooknotification/subscriptions/",
+        {"action": "create", "target": collector.url},
+    )
+    assert created.status_code == 302
+    page = client.get("/admin/copper/copperwebhooknotification/subscriptions/")
+    assert page.content.count(collector.url.encode()) >= 3
+    refused = client.post(
+        "/admin/copper/copperwebhooknotification/subscriptions/",
+        {"action": "create", "target": "http://example.com/hooks/copper/"},
+        follow=True,
+    )
+    assert b"https" in refused.content
+    assert len(copper_sandbox_settings.server.webhooks.list()) == 3
