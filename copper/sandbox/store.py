@@ -402,14 +402,6 @@ class SandboxStore:
                 value = self._merge_custom_fields(company.get("custom_fields") or [], value)
             company[key] = value
 
-    def _local_midnight(self, seconds: int) -> int:
-        """A Date as Copper keeps it: 00:00 of the day ``seconds`` falls on in the account's timezone.
-
-        Writing UTC midnight of a day therefore lands on the previous day for a US account, as in Copper.
-        """
-        day = dt.datetime.fromtimestamp(seconds, tz=self.timezone).date()
-        return int(dt.datetime.combine(day, dt.time.min, tzinfo=self.timezone).timestamp())
-
     def _merge_custom_fields(self, current: list[dict], entries: Any) -> list[dict]:
         if not isinstance(entries, list):
             raise SandboxInputError("Custom fields: must be a list")
@@ -427,7 +419,7 @@ class SandboxStore:
                 )
             value = _custom_value(definition, entry.get("value"))
             if definition["data_type"] == "Date" and value is not None:
-                value = self._local_midnight(value)
+                value = _local_midnight(value, self.timezone)
             # Only the entries sent change; every other entry keeps its value (partial merge, as Copper does).
             merged[def_id] = value
         order = [d["id"] for d in self.company_definitions]
@@ -436,6 +428,15 @@ class SandboxStore:
             for i, v in merged.items()
             if i not in self._definition
         ]
+
+
+def _local_midnight(seconds: int, tz: dt.tzinfo) -> int:
+    """A Date as Copper keeps it: 00:00 of the day ``seconds`` falls on in the account's timezone ``tz``.
+
+    Writing UTC midnight of a day therefore lands on the previous day for a US account, as in Copper.
+    """
+    day = dt.datetime.fromtimestamp(seconds, tz=tz).date()
+    return int(dt.datetime.combine(day, dt.time.min, tzinfo=tz).timestamp())
 
 
 def _number(value: Any) -> float:
