@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from metrics.models import ChangeSet
+from metrics.services.field_mapping import field_mapping_warnings
 from syncs.models import SyncRun
 from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute, sync_run_start
 
@@ -37,6 +38,8 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no user named {user!r}.")
         if apply_approved is not None:
             return self._apply(apply_approved, person)
+        for warning in field_mapping_warnings():
+            self.stderr.write(f"Warning: {warning.message}")
         run = self._run(kind=SyncRun.Kind.METRICS_DRY_RUN, user=person, options={})
         change_set = ChangeSet.objects.get(source_run=run)
         self.stdout.write(run.message)
