@@ -42,3 +42,4 @@ class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
     list_select_related = ["assignee"]
     date_hierarchy = "date_modified"
     show_full_result_count = False
+from copper import admin_webhooks  # noqa: E402,F401,I001 - registers the webhook admin

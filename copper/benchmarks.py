@@ -168,3 +168,4 @@ def _mirror_check(expected: int) -> bool:
         CopperCompany.objects.count() == expected
         and not CopperCompany.objects.filter(missing_from_copper_since__isnull=False).exists()
     )
+from copper import benchmarks_webhooks  # noqa: E402,F401,I001 - registers ``bench webhooks``

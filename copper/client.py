@@ -380,6 +380,33 @@ class CopperClient:
         body = {"ids": ids, "page_size": PAGE_SIZE, "page_number": 1, "sort_by": "date_modified"}
         return self._json("POST", "/companies/search", body=body)
 
+    # --- webhooks ----------------------------------------------------------------------------------------
+    def webhooks_list(self) -> list[dict[str, Any]]:
+        """``GET /webhooks``: every subscription of the account (``{id, target, type, event, ...}``)."""
+        return self._json("GET", "/webhooks")
+
+    def webhook_create(
+        self,
+        *,
+        target: str,
+        type: str,  # noqa: A002 - Copper's own name for it
+        event: str,
+        secret: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /webhooks``: subscribe ``target`` to ``type``/``event``; ``secret`` pairs are echoed in each
+        notification, ``headers`` sent with it. Returns the subscription (with its ``id``)."""
+        body: dict[str, Any] = {"target": target, "type": type, "event": event}
+        if secret:
+            body["secret"] = secret
+        if headers:
+            body["headers"] = headers
+        return self._json("POST", "/webhooks", body=body)
+
+    def webhook_delete(self, subscription_id: int) -> dict[str, Any]:
+        """``DELETE /webhooks/{id}``; raises ``CopperNotFound`` for an unknown id."""
+        return self._json("DELETE", f"/webhooks/{int(subscription_id)}")
+
 
 def _int_or_none(value: str | None) -> int | None:
     try:

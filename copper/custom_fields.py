@@ -6,7 +6,9 @@ decodes many companies cheaply.
 
 Decoded values, by ``data_type``:
 String / Text / URL → ``str`` (``None`` when unset); Dropdown → the option's name; MultiSelect → list of option
-names; Date → aware UTC ``datetime`` from unix seconds; Checkbox → ``bool``; Float / Currency / Percentage →
+names; Date → aware ``datetime`` from unix seconds, in the account's timezone when the catalog is given one
+(``tz``; Copper keeps a Date at local midnight of that zone, so ``.date()`` is the day Copper shows) and in UTC
+otherwise; Checkbox → ``bool``; Float / Currency / Percentage →
 ``Decimal``; Connect → ``list``. An option id the definition does not list is kept visibly as
 ``"<unknown option 123>"``; entries whose definition is unknown are ignored.
 """
@@ -14,7 +16,7 @@ names; Date → aware UTC ``datetime`` from unix seconds; Checkbox → ``bool``;
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,12 +28,12 @@ def unknown_option(option_id: Any) -> str:
     return f"<unknown option {option_id}>"
 
 
-def timestamp_to_datetime(value: Any) -> datetime | None:
-    """Unix seconds (int, float or numeric string) → aware UTC datetime; ``None``/blank → ``None``."""
+def timestamp_to_datetime(value: Any, tz: tzinfo = UTC) -> datetime | None:
+    """Unix seconds (int, float or numeric string) → aware datetime in ``tz``; ``None``/blank → ``None``."""
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return datetime.fromtimestamp(float(value), tz=tz)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise CustomFieldValueError(f"{value!r} is not a unix timestamp") from exc
 
@@ -43,9 +45,10 @@ class CustomFieldValueError(ValueError):
 class FieldDecoder:
     """Decodes the values of one definition."""
 
-    __slots__ = ("id", "name", "data_type", "options")
+    __slots__ = ("id", "name", "data_type", "options", "tz")
 
-    def __init__(self, definition: dict[str, Any]) -> None:
+    def __init__(self, definition: dict[str, Any], *, tz: tzinfo = UTC) -> None:
+        self.tz = tz
         self.id = int(definition["id"])
         self.name = str(definition.get("name") or f"custom field {self.id}")
         self.data_type = str(definition.get("data_type") or "")
@@ -95,7 +98,7 @@ class FieldDecoder:
             except InvalidOperation as exc:
                 raise CustomFieldValueError(f"{value!r} is not a number") from exc
         if data_type == "Date":
-            return timestamp_to_datetime(value)
+            return timestamp_to_datetime(value, self.tz)
         if data_type == "Connect":
             if value is None:
                 return []
@@ -106,7 +109,10 @@ class FieldDecoder:
 class CustomFieldCatalog:
     """The company custom-field definitions of one account, indexed by id and by name."""
 
-    def __init__(self, definitions: Iterable[dict[str, Any]], *, entity: str | None = "company") -> None:
+    def __init__(
+        self, definitions: Iterable[dict[str, Any]], *, entity: str | None = "company", tz: tzinfo = UTC
+    ) -> None:
+        """``tz``: the account's timezone (``copper.dates.copper_timezone``), in which Date values are read."""
         self.by_id: dict[int, FieldDecoder] = {}
         self.by_name: dict[str, FieldDecoder] = {}
         # Names shared by several definitions: reading them by name is ambiguous (the lowest id wins).
@@ -115,7 +121,7 @@ class CustomFieldCatalog:
             available_on = definition.get("available_on")
             if entity and available_on and entity not in available_on:
                 continue
-            decoder = FieldDecoder(definition)
+            decoder = FieldDecoder(definition, tz=tz)
             self.by_id[decoder.id] = decoder
             if decoder.name in self.by_name:
                 self.ambiguous_names.add(decoder.name)
@@ -167,10 +173,10 @@ def _definition_id(entry: dict[str, Any]) -> int | None:
 
 
 def custom_fields_decode(
-    custom_fields: Iterable[dict[str, Any]] | None, definitions: Iterable[dict[str, Any]]
+    custom_fields: Iterable[dict[str, Any]] | None, definitions: Iterable[dict[str, Any]], *, tz: tzinfo = UTC
 ) -> dict[str, Any]:
-    """One-shot ``{field name: python value}`` for one record's raw ``custom_fields``."""
-    return CustomFieldCatalog(definitions).decode(custom_fields)
+    """One-shot ``{field name: python value}`` for one record's raw ``custom_fields`` (Dates read in ``tz``)."""
+    return CustomFieldCatalog(definitions, tz=tz).decode(custom_fields)
 
 
 def label_of(value: Any) -> str:

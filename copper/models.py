@@ -123,3 +123,44 @@ class CopperCompany(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CopperWebhookNotification(models.Model):
+    """One notification Copper POSTed to ``/hooks/copper/`` (a company created, updated or deleted).
+
+    Recorded before anything else happens, so the admin shows every delivery; ``dedupe_key`` (the subscription,
+    event, type, ids and timestamp) is unique, so a notification delivered twice is stored once and processed
+    once. ``outcome`` moves pending → processing (claimed by a worker) → one of the final outcomes.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        APPLIED = "applied", "Mirror updated"
+        UNCHANGED = "unchanged", "Nothing to change"
+        LATE = "late", "Late (the mirror already held newer data)"
+        IGNORED = "ignored", "Ignored (not about companies)"
+        FAILED = "failed", "Failed"
+
+    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    event = models.CharField(max_length=16)
+    type = models.CharField(max_length=32)
+    ids = models.JSONField(default=list)
+    timestamp = models.DateTimeField(help_text="When Copper says the event happened.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    message = models.TextField(blank=True)
+    # What processing did, per id: {"updated": [...], "created": [...], "marked_missing": [...], "late": [...]}.
+    detail = models.JSONField(default=dict, blank=True)
+    updated_attributes = models.JSONField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    # The worker that claimed it (a random token), so two workers never process one notification.
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = "Copper webhook notification"
+
+    def __str__(self) -> str:
+        return f"Copper {self.type} {self.event} #{self.pk} ({len(self.ids or [])} ids)"

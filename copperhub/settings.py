@@ -272,6 +272,14 @@ COPPER_FIELD_ACTIVE_CUSTOMER = os.environ.get("COPPER_FIELD_ACTIVE_CUSTOMER", "A
 COPPER_FIELD_ACCOUNT_TYPE = os.environ.get("COPPER_FIELD_ACCOUNT_TYPE", "Account Type")
 COPPER_FIELD_REGION = os.environ.get("COPPER_FIELD_REGION", "Region")
 COPPER_FIELD_SALES_PERSON = os.environ.get("COPPER_FIELD_SALES_PERSON", "Fishbowl Assigned Sales Person")
+# The Copper account's timezone (IANA name, e.g. America/Los_Angeles): Copper keeps Date custom fields at local
+# midnight of it. No default (a guess is a day off for someone): required before a push maps a Date field.
+COPPER_TIMEZONE = os.environ.get("COPPER_TIMEZONE", "")
+# Webhooks (company new/update/delete -> /hooks/copper/): the secret Copper echoes in every notification (required
+# to accept any), the public https URL subscriptions point at, and how long the worker waits to gather a burst.
+COPPER_WEBHOOK_SECRET = os.environ.get("COPPER_WEBHOOK_SECRET", "")
+COPPER_WEBHOOK_TARGET = os.environ.get("COPPER_WEBHOOK_TARGET", "")
+COPPER_WEBHOOK_BATCH_SECONDS = env_float("COPPER_WEBHOOK_BATCH_SECONDS", 2.0)
 
 # --- Customer sync ----------------------------------------------------------------------------------------
 # Run the customer sync automatically after every successful Copper pull.
@@ -295,13 +303,8 @@ METRICS_SUSPICIOUS_FACTOR = env_float("METRICS_SUSPICIOUS_FACTOR", 3.0)
 # One-person shops may approve their own change sets; off by default.
 METRICS_ALLOW_SELF_APPROVAL = env_bool("METRICS_ALLOW_SELF_APPROVAL", False)
 METRICS_CHANGESET_MAX_AGE_HOURS = env_float("METRICS_CHANGESET_MAX_AGE_HOURS", 24)
-# Copper Date fields hold unix seconds; a date is written as midnight in this zone and read back in it.
-METRICS_DATE_TIMEZONE = os.environ.get("METRICS_DATE_TIMEZONE", TIME_ZONE)
 # Companies re-read from Copper per request (search with ids; Copper's page size max is 200).
 METRICS_BATCH_SIZE = env_int("METRICS_BATCH_SIZE", 200)
-# Off (default): a PUT carries the company's whole custom_fields list as just re-read, changed entries replaced
-# (correct whether Copper merges or replaces the list). On: only the changed entries (relies on Copper merging).
-METRICS_PUT_CHANGED_ONLY = env_bool("METRICS_PUT_CHANGED_ONLY", False)
 
 # --- Integrity --------------------------------------------------------------------------------------------
 # Per check: the finding count at which it turns warning / critical (0 = never). Env: INTEGRITY_<CHECK>_WARNING.

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 Trigger = IntegrityReport.Trigger
 
 # Runs after which a report is stored (when they succeed).
-REPORT_AFTER_KINDS = (SyncRun.Kind.COPPER_PULL, SyncRun.Kind.CUSTOMER_SYNC, SyncRun.Kind.METRICS_APPLY)
+REPORT_AFTER_KINDS = (SyncRun.Kind.COPPER_PULL, SyncRun.Kind.CUSTOMER_SYNC, SyncRun.Kind.METRICS_APPLY, SyncRun.Kind.METRICS_ROLLBACK)
 
 
 def integrity_report_create(
@@ -137,7 +137,7 @@ def integrity_report_run(*, run: SyncRun, progress: Progress) -> None:
 
 
 def integrity_report_after_run(*, run: SyncRun) -> IntegrityReport | None:
-    """Store a report after a successful pull, customer sync or metrics apply; other runs are ignored.
+    """Store a report after a successful pull, customer sync or metrics apply or rollback; other runs are ignored.
 
     Never raises: an integrity failure is logged, the sync's outcome stands.
     """

@@ -31,6 +31,7 @@ from metrics.services.field_mapping import (
     MAPPING_PROTECTED_FIELD,
     field_mapping_sample,
     field_mapping_validate,
+    field_mapping_warnings,
 )
 from metrics.services.starts import change_set_apply_start, change_set_build_start, change_set_rollback_start
 from syncs.admin_views import run_progress_url, run_start_response
@@ -90,6 +91,7 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
             "opts": self.model._meta,
             "mappings": FieldMapping.objects.all(),
             "problems": problems,
+            "warnings": field_mapping_warnings(),
             "sample": [] if problems else field_mapping_sample(n=3),
             "button_label": SYNC_BUTTON_LABEL,
             "protected": settings.METRICS_PROTECTED_FIELDS,

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-
+from copper.dates import copper_timezone, date_to_seconds, seconds_to_date
 from metrics.models import FieldMapping
 
 Metric = FieldMapping.Metric
@@ -106,23 +104,18 @@ class Definition:
         return f"option {option_id}"
 
 
-def _tz() -> dt.tzinfo:
-    return zoneinfo.ZoneInfo(settings.METRICS_DATE_TIMEZONE)
-
-
 def date_to_unix(value: dt.date) -> int:
-    """Midnight of ``value`` in METRICS_DATE_TIMEZONE, as unix seconds (how Copper stores a Date)."""
-    return int(dt.datetime.combine(value, dt.time.min, tzinfo=_tz()).timestamp())
+    """Midnight of ``value`` in the Copper account's timezone (``COPPER_TIMEZONE``), as Copper stores a Date.
+
+    Raises ``ImproperlyConfigured`` when COPPER_TIMEZONE is unset: writing UTC midnight would show a US account
+    the previous day (the mapping check refuses a Date mapping before it comes to this).
+    """
+    return date_to_seconds(value, copper_timezone())
 
 
 def unix_to_date(value: Any) -> dt.date | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return dt.datetime.fromtimestamp(seconds, tz=_tz()).date()
+    """The day a stored Date value shows in Copper (read in COPPER_TIMEZONE; UTC when unset, for display only)."""
+    return seconds_to_date(value, copper_timezone(required=False) or dt.UTC)
 
 
 def is_empty(value: Any) -> bool:

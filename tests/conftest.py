@@ -22,3 +22,9 @@ def second_staff_user(db):
     """Another superuser: a second person (approvals must come from someone else)."""
     return get_user_model().objects.create_superuser("bob", "bob@example.com", "bob-password")
 
+
+
+@pytest.fixture(autouse=True)
+def _copper_timezone(settings):
+    """The recorded Copper account's zone (it stores 2025-08-01 as 1754031600, midnight US Pacific)."""
+    settings.COPPER_TIMEZONE = "America/Los_Angeles"

@@ -6,7 +6,8 @@ SQLite file (WAL): companies as their JSON text with indexed ``id`` / ``date_mod
 
 What it answers (under ``/`` and under ``/developer_api/v1``), as documented in shared/reference:
 ``POST /companies/search``, ``GET|PUT|DELETE /companies/{id}``, ``POST /companies``, ``POST /users/search``,
-``GET /custom_field_definitions``, ``GET /account``. It requires Copper's four headers (401 otherwise), answers
+``GET /custom_field_definitions``, ``GET /account``, ``POST|GET /webhooks``, ``DELETE /webhooks/{id}`` (deliveries:
+``copper.sandbox.webhooks``). It requires Copper's four headers (401 otherwise), answers
 a GET that carries a body with an HTML 400, limits requests on a rolling 60-second window (429), and can inject
 faults (429 with or without ``Retry-After``, 500/502/503, slow answers) with a given probability.
 
@@ -28,11 +29,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from copper.sandbox.store import SandboxInputError, SandboxStore
+from copper.sandbox.webhooks import WebhookHub
 
 API_PREFIX = "/developer_api/v1"
 REQUIRED_HEADERS = ("X-PW-AccessToken", "X-PW-Application", "X-PW-UserEmail", "Content-Type")
 FAULTS = ("429_retry_after", "429", "500", "502", "503", "slow")
 _COMPANY_PATH = re.compile(r"^/companies/(\d+)$")
+_WEBHOOK_PATH = re.compile(r"^/webhooks/(\d+)$")
 _RAW_COMPANY_PATH = re.compile(r"^/_sandbox/companies/(\d+)$")
 _GET_WITH_BODY_PAGE = (
     b"<!DOCTYPE html><html><head><title>400 Bad Request</title></head>"
@@ -119,6 +122,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.verbose = verbose
         self._fault_rng = random.Random(fault_seed)
         self._fault_lock = threading.Lock()
+        self.webhooks = WebhookHub()
+        store.listeners.append(self.webhooks.on_change)
 
     @property
     def base_url(self) -> str:
@@ -135,6 +140,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         self.closed = True
+        self.webhooks.close()
         super().server_close()
         self.store.close()
 
@@ -209,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.server.slow_seconds)
             answer = self._api(method, path, raw)
         # Count before answering: a client that reads the stats right after its last answer sees it counted.
-        route = f"{method} {_COMPANY_PATH.sub('/companies/{id}', path)}"
+        route = f"{method} {_WEBHOOK_PATH.sub('/webhooks/{id}', _COMPANY_PATH.sub('/companies/{id}', path))}"
         self.server.stats.record(route=route, status=answer.status, fault=fault, limited=limited)
         self._send(answer)
 
@@ -271,6 +277,18 @@ class _Handler(BaseHTTPRequestHandler):
             return _Answer(200, store.definitions_json())
         if method == "GET" and path == "/account":
             return _Answer(200, store.account_json())
+        return self._webhooks(method, path, body)
+
+    def _webhooks(self, method: str, path: str, body: Any) -> _Answer:
+        hub = self.server.webhooks
+        if path == "/webhooks" and method == "POST":
+            return _json(200, hub.create(_object(body)))
+        if path == "/webhooks" and method == "GET":
+            return _json(200, hub.list())
+        match = _WEBHOOK_PATH.match(path)
+        if match and method == "DELETE":
+            removed = hub.delete(int(match.group(1)))
+            return NOT_FOUND if removed is None else _json(200, {"id": removed["id"], "is_deleted": True})
         return NOT_FOUND
 
     # --- control endpoints (tests, benchmarks) ----------------------------------------------------------

@@ -9,10 +9,13 @@ One connection guarded by a lock: the server's threads take turns (a page query 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import threading
 import time
+import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,8 @@ from copper.sandbox.world import (
 )
 
 STATE_VERSION = f"{GENERATOR_VERSION}.1"
+# The recorded real account keeps dates at midnight US Pacific (2025-08-01 is 1754031600).
+DEFAULT_TIMEZONE = "America/Los_Angeles"
 MAX_PAGE_SIZE = 200
 WRITABLE = {"name", "address", "assignee_id", "contact_type_id", "details", "email_domain", "phone_numbers",
             "socials", "tags", "websites", "custom_fields", "primary_contact_id"}  # fmt: skip
@@ -105,6 +110,10 @@ class SandboxStore:
         self._definitions_json = meta["definitions"]
         self.company_definitions = company_definitions(self.definitions)
         self._definition = {d["id"]: d for d in self.company_definitions}
+        # The account's timezone: a Date custom field is kept at 00:00 of its day there, as Copper does.
+        self.timezone = zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)
+        # Called after every company write as ``listener(event, id, updated_attributes)`` (webhooks).
+        self.listeners: list[Callable[[str, int, dict | None], None]] = []
 
     @classmethod
     def open(cls, path: Path | str, *, seed: int, companies: int, reset: bool = False) -> SandboxStore:
@@ -316,10 +325,13 @@ class SandboxStore:
             company = self.company(company_id)
             if company is None:
                 return None
+            before = json.loads(_dumps(company))
             self._apply(company, changes)
             company["date_modified"] = int(date_modified) if date_modified is not None else int(time.time())
             self._save(company)
-            return company
+        updated = {k: [before.get(k), v] for k, v in company.items() if k != "date_modified" and before.get(k) != v}
+        self._emit("update", company_id, updated)
+        return company
 
     def company_create(self, body: dict[str, Any]) -> dict:
         """Copper's ``POST /companies`` (``name`` required)."""
@@ -334,12 +346,20 @@ class SandboxStore:
                        "interaction_count": 0, "date_created": now, "date_modified": now}  # fmt: skip
             self._apply(company, {"name": None, **body})
             self._save(company)
-            return company
+        self._emit("new", company["id"])
+        return company
 
     def company_delete(self, company_id: int) -> bool:
         with self._lock:
             self._totals = {}
-            return self._db.execute("DELETE FROM companies WHERE id = ?", (company_id,)).rowcount > 0
+            deleted = self._db.execute("DELETE FROM companies WHERE id = ?", (company_id,)).rowcount > 0
+        if deleted:
+            self._emit("delete", company_id)
+        return deleted
+
+    def _emit(self, event: str, company_id: int, updated: dict | None = None) -> None:
+        for listener in self.listeners:
+            listener(event, company_id, updated)
 
     def _save(self, company: dict) -> None:
         domain = company.get("email_domain")
@@ -397,13 +417,26 @@ class SandboxStore:
                 raise SandboxInputError(
                     f"Custom fields: custom_field_definition_id {def_id} is not available on companies"
                 )
-            merged[def_id] = _custom_value(definition, entry.get("value"))
+            value = _custom_value(definition, entry.get("value"))
+            if definition["data_type"] == "Date" and value is not None:
+                value = _local_midnight(value, self.timezone)
+            # Only the entries sent change; every other entry keeps its value (partial merge, as Copper does).
+            merged[def_id] = value
         order = [d["id"] for d in self.company_definitions]
         return [{"custom_field_definition_id": i, "value": merged[i]} for i in order if i in merged] + [
             {"custom_field_definition_id": i, "value": v}
             for i, v in merged.items()
             if i not in self._definition
         ]
+
+
+def _local_midnight(seconds: int, tz: dt.tzinfo) -> int:
+    """A Date as Copper keeps it: 00:00 of the day ``seconds`` falls on in the account's timezone ``tz``.
+
+    Writing UTC midnight of a day therefore lands on the previous day for a US account, as in Copper.
+    """
+    day = dt.datetime.fromtimestamp(seconds, tz=tz).date()
+    return int(dt.datetime.combine(day, dt.time.min, tzinfo=tz).timestamp())
 
 
 def _number(value: Any) -> float:

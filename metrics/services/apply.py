@@ -4,12 +4,13 @@ Per page of companies: one re-read (search by ids); per company at most one PUT,
 the value the preview showed. A field edited in Copper since is marked stale and kept. Outcomes are recorded per
 change, per page, so a run that dies half-way resumes with the pending changes only.
 
-PUT bodies (see ``_put_body``): by default the company's *whole* ``custom_fields`` list as just re-read, with only
-the changed entries replaced (merged by ``custom_field_definition_id``): the form the reference calls safe, correct
-whether Copper merges a partial list or replaces it. Untouched fields go back with the value Copper itself just
-returned. ``METRICS_PUT_CHANGED_ONLY=True`` sends only the changed entries (relies on Copper merging them).
-The window in which a concurrent edit of an *unmapped* field could be overwritten is the time between a page's
-re-read and that company's PUT (at most a page of writes at the client's pace).
+PUT bodies (see ``_put_body``) carry ``{"custom_fields": [...]}`` with only the entries this set changes: Copper
+merges them and keeps every other field, so a Copper user's edit of any other field while the apply runs
+survives, and no field that no mapping names is ever sent. The stale check (before) and the kept check (after)
+compare per field.
+
+After each page the mirror rows of the companies written are refreshed from the PUT answers (the whole updated
+company Copper returns), so the integrity check after an apply or a rollback compares with what Copper now holds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from copper.services.mirror_refresh import copper_companies_refresh
 from metrics import values as mv
 from metrics.models import Change, ChangeSet
 from metrics.services.base import (
@@ -38,6 +40,7 @@ from metrics.services.base import (
     ChangeSetStateConflict,
     _batches,
     _fingerprint_now,
+    _link_run,
     _locked,
     _read_companies,
     _require,
@@ -84,8 +87,20 @@ def change_set_apply(
             change_set.applied_by = user if user is not None else change_set.applied_by
             change_set.apply_run = run
             _save(change_set, user=user, reason=f"apply started by {_who(user)}")
-    _apply_pending(change_set=change_set, client=client, progress=progress, stale_message=CHANGE_STALE)
+        _link_run(change_set, run=run, user=user, verb="apply")
+    _apply_pending(
+        change_set=change_set,
+        client=client,
+        progress=progress,
+        stale_message=CHANGE_STALE,
+        user=user,
+        reason=_mirror_reason(change_set, run, "metrics apply"),
+    )
     return _finish(change_set, user=user, verb="applied")
+
+
+def _mirror_reason(change_set: ChangeSet, run: SyncRun | None, what: str) -> str:
+    return f"{what} of {change_set}" + (f" (run #{run.pk})" if run is not None else "")
 
 
 def change_set_require_appliable(change_set: ChangeSet) -> None:
@@ -103,22 +118,20 @@ def _check_live_definitions(change_set: ChangeSet, client: Any) -> None:
         raise ChangeSetError(CHANGE_SET_DEFINITIONS_CHANGED.format(pk=change_set.pk))
 
 
-def _put_body(record: dict[str, Any], values: dict[int, Any]) -> dict[str, Any]:
-    """The PUT body writing ``values`` (definition id → raw value); see the module docstring."""
-    if settings.METRICS_PUT_CHANGED_ONLY:
-        entries = [{"custom_field_definition_id": d, "value": v} for d, v in values.items()]
-        return {"custom_fields": entries}
-    merged, seen = [], set()
-    for entry in record.get("custom_fields") or []:
-        ident = int(entry["custom_field_definition_id"])
-        seen.add(ident)
-        value = values[ident] if ident in values else entry.get("value")
-        merged.append({"custom_field_definition_id": ident, "value": value})
-    merged.extend({"custom_field_definition_id": d, "value": v} for d, v in values.items() if d not in seen)
-    return {"custom_fields": merged}
+def _put_body(values: dict[int, Any]) -> dict[str, Any]:
+    """The PUT body writing ``values`` (definition id → raw value): only those entries, in id order."""
+    return {"custom_fields": [{"custom_field_definition_id": d, "value": v} for d, v in sorted(values.items())]}
 
 
-def _apply_pending(*, change_set: ChangeSet, client: Any, progress: Progress, stale_message: str) -> None:
+def _apply_pending(
+    *,
+    change_set: ChangeSet,
+    client: Any,
+    progress: Progress,
+    stale_message: str,
+    user: AbstractBaseUser | None,
+    reason: str,
+) -> None:
     company_ids = sorted(
         set(change_set.changes.filter(outcome=Outcome.PENDING).values_list("company_id", flat=True))
     )
@@ -132,6 +145,7 @@ def _apply_pending(*, change_set: ChangeSet, client: Any, progress: Progress, st
         for change in change_set.changes.filter(outcome=Outcome.PENDING, company_id__in=chunk):
             pending[change.company_id].append(change)
         decided: list[Change] = []
+        answers: list[dict[str, Any]] = []
         try:
             for company_id in chunk:
                 changes = pending.get(company_id, [])
@@ -142,6 +156,7 @@ def _apply_pending(*, change_set: ChangeSet, client: Any, progress: Progress, st
                     changes=changes,
                     stale_message=stale_message,
                     progress=progress,
+                    answers=answers,
                 )
                 decided += [c for c in changes if c.outcome != Outcome.PENDING]
                 # Per company, not per page: at Copper's 3 writes a second a page of 200 takes a minute.
@@ -153,8 +168,10 @@ def _apply_pending(*, change_set: ChangeSet, client: Any, progress: Progress, st
                     copper_puts=added["puts"],
                 )
         finally:
-            # Record what was decided even when the batch stops half-way, so a resume skips those writes.
+            # Record what was decided even when the batch stops half-way, so a resume skips those writes; and
+            # mirror what Copper answered, so the local copy never lags a write that landed.
             _record(decided)
+            copper_companies_refresh(records=answers, reasons=reason, user=user)
 
 
 def _record(decided: list[Change]) -> None:
@@ -188,10 +205,12 @@ def _apply_company(
     changes: list[Change],
     stale_message: str,
     progress: Progress,
+    answers: list[dict[str, Any]],
 ) -> dict[str, int]:
     """Decide (and write, with at most one PUT) the pending changes of one company; returns counts.
 
-    Auth and rate-limit errors propagate (the run stops; undecided changes stay pending).
+    The updated company Copper answers is appended to ``answers`` (the mirror is refreshed from it). Auth and
+    rate-limit errors propagate (the run stops; undecided changes stay pending).
     """
     from copper.client import CopperAuthError, CopperError, CopperRateLimited
 
@@ -217,7 +236,7 @@ def _apply_company(
             added["stale"] += 1
     if not to_write:
         return added
-    body = _put_body(record, {c.definition_id: c.new_value for c in to_write})
+    body = _put_body({c.definition_id: c.new_value for c in to_write})
     try:
         answer = client.company_update(company_id, body)
     except (CopperAuthError, CopperRateLimited):
@@ -229,6 +248,8 @@ def _apply_company(
         progress.log(level="error", code="put_failed", record=str(company_id), message=str(exc))
         return added
     added["puts"] += 1
+    if isinstance(answer, dict) and answer.get("id") is not None:
+        answers.append(answer)
     kept = _values_by_definition(answer) if isinstance(answer, dict) else {}
     for change in to_write:
         held = kept.get(change.definition_id)
@@ -288,7 +309,17 @@ def change_set_rollback(
             if original.rollbacks.filter(status=Status.APPLYING).exists():
                 raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_RUNNING.format(pk=original.pk))
             rollback = _rollback_create(original=original, user=user, run=run)
-    _apply_pending(change_set=rollback, client=client, progress=progress, stale_message=CHANGE_CONFLICT)
+    with transaction.atomic():
+        rollback = _locked(rollback)
+        _link_run(rollback, run=run, user=user, verb="rollback")
+    _apply_pending(
+        change_set=rollback,
+        client=client,
+        progress=progress,
+        stale_message=CHANGE_CONFLICT,
+        user=user,
+        reason=_mirror_reason(rollback, run, "metrics rollback"),
+    )
     rollback = _finish(rollback, user=user, verb="rollback applied")
     reverted = {
         (company_id, definition_id)

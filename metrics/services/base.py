@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from metrics import values as mv
 from metrics.models import ChangeSet
 from metrics.services.field_mapping import MappingProblem, definitions_current, definitions_fingerprint
+from syncs.models import SyncRun
 
 CHANGE_SET_INVALID_MAPPING = "The field mapping has {count} problem(s); nothing was built. {problems}"
 CHANGE_SET_NO_PERMISSION = "{user} lacks the permission to {action} change sets."
@@ -118,3 +119,27 @@ def _fingerprint_now(change_set: ChangeSet, definitions: Iterable[mv.Definition]
     ids = {item["definition_id"] for item in change_set.mapping_snapshot}
     pool = definitions if definitions is not None else definitions_current()
     return definitions_fingerprint(d for d in pool if d.id in ids)
+
+
+def _link_run(change_set: ChangeSet, *, run: SyncRun | None, user: AbstractBaseUser | None, verb: str) -> None:
+    """Point the set at the run now working on it (a resume after a crash takes over from the dead run).
+
+    ``counts["apply_runs"]`` lists every run that wrote for the set, oldest first; the outcome counts are always
+    recomputed from the changes themselves at the end (``_finish``), so they are true whichever run finished.
+    Call inside the transaction that holds the set's row lock.
+    """
+    if run is None:
+        return
+    runs = list(change_set.counts.get("apply_runs") or [])
+    if run.pk in runs and change_set.apply_run_id == run.pk:
+        return
+    if run.pk not in runs:
+        runs.append(run.pk)
+    change_set.counts = {**change_set.counts, "apply_runs": runs}
+    if change_set.apply_run_id == run.pk:
+        ChangeSet.objects.filter(pk=change_set.pk).update(counts=change_set.counts)  # counts keep no history
+        return
+    previous = change_set.apply_run_id
+    change_set.apply_run = run
+    reason = f"{verb} resumed by run #{run.pk}" + (f" (run #{previous} stopped)" if previous else "")
+    _save(change_set, user=user, reason=reason)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-from copper.models import CustomFieldDefinition
+from copper.dates import copper_timezone, is_local_midnight, seconds_to_local
+from copper.models import CopperCompany, CustomFieldDefinition
 from metrics.models import FieldMapping
 from metrics.values import BOOL_OPTION_NAMES, KIND_TYPES, METRIC_KINDS, Definition, display, encode
 
@@ -33,6 +35,13 @@ MAPPING_MISSING_OPTION = (
     'Copper field "{field}" is a Dropdown without an option named "{option}", needed by {metric}.'
 )
 MAPPING_DUPLICATE_TARGET = 'Copper field "{field}" is targeted by more than one metric: {metrics}.'
+MAPPING_TIMEZONE_REQUIRED = (
+    'Copper field "{field}" (mapped from {metric}) is a Date field: {reason}'
+)
+MAPPING_DATES_NOT_AT_MIDNIGHT = (
+    'Copper field "{field}" holds {count} value(s) not at midnight of {zone} (e.g. {company}: {shown}); '
+    "COPPER_TIMEZONE may not be the account's timezone (dates would read and write a day off)."
+)
 MAPPING_PROTECTED_FIELD = (
     'Copper field "{field}" is protected and may not be written by any mapping (mapped from {metric}).'
 )
@@ -89,7 +98,8 @@ def field_mapping_validate(
 
     ``definitions`` are rows, Copper dicts or ``Definition`` records (default: the pulled rows). Checks: the field
     exists by name and is available on companies, its data type can hold the metric (Dropdowns holding a yes/no
-    metric need "Yes"/"No" options), no protected field is targeted, no two metrics target one field.
+    metric need "Yes"/"No" options), no protected field is targeted, no two metrics target one field, and a Date
+    field is mapped only once ``COPPER_TIMEZONE`` names the account's timezone.
     """
     defs = [d if isinstance(d, Definition) else Definition.from_any(d) for d in (definitions or [])]
     if definitions is None:
@@ -183,6 +193,18 @@ def field_mapping_validate(
                 )
             )
             continue
+        if definition.data_type == "Date":
+            try:
+                copper_timezone()
+            except ImproperlyConfigured as exc:
+                problems.append(
+                    MappingProblem(
+                        code="timezone_required",
+                        field=field,
+                        metric=metric,
+                        message=MAPPING_TIMEZONE_REQUIRED.format(field=field, metric=label, reason=exc),
+                    )
+                )
         if definition.data_type == "Dropdown" and kind == "bool":
             for names in BOOL_OPTION_NAMES.values():
                 if not any(definition.option_id(name) is not None for name in names):
@@ -199,6 +221,56 @@ def field_mapping_validate(
                         )
                     )
     return problems
+
+
+def field_mapping_warnings(*, definitions: Iterable[Any] | None = None) -> list[MappingProblem]:
+    """Doubts that do not block the push: mapped Date fields whose values in the mirror are not at local midnight.
+
+    Copper keeps a Date at 00:00 of the account's timezone, so values at another hour mean COPPER_TIMEZONE is
+    probably not the account's zone. Reads the pulled companies' ``custom_fields`` in chunks (one pass for every
+    mapped Date field); nothing when COPPER_TIMEZONE is unset (``field_mapping_validate`` reports that).
+    """
+    try:
+        tz = copper_timezone(required=False)
+    except ImproperlyConfigured:
+        return []
+    if tz is None:
+        return []
+    defs = [d if isinstance(d, Definition) else Definition.from_any(d) for d in (definitions or [])]
+    if definitions is None:
+        defs = definitions_current()
+    by_name = {d.name.strip().lower(): d for d in defs if "company" in d.available_on and d.data_type == "Date"}
+    targets: dict[int, tuple[str, str]] = {}
+    for mapping in FieldMapping.objects.filter(enabled=True):
+        definition = by_name.get(mapping.copper_field.strip().lower())
+        if definition is not None:
+            targets[definition.id] = (definition.name, mapping.metric)
+    if not targets:
+        return []
+    odd: dict[int, list[Any]] = {}  # definition id -> [count, first company name, first value]
+    rows = CopperCompany.objects.filter(missing_from_copper_since__isnull=True).values_list("name", "custom_fields")
+    for name, custom_fields in rows.iterator(chunk_size=2000):
+        for entry in custom_fields or ():
+            ident = entry.get("custom_field_definition_id") if isinstance(entry, dict) else None
+            if ident in targets and not is_local_midnight(entry.get("value"), tz):
+                seen = odd.setdefault(ident, [0, name, entry.get("value")])
+                seen[0] += 1
+    warnings = []
+    for ident, (count, company, value) in sorted(odd.items()):
+        field, metric = targets[ident]
+        local = seconds_to_local(value, tz)
+        shown = f"{value} = {local:%Y-%m-%d %H:%M} {local.tzname()}" if local else str(value)
+        warnings.append(
+            MappingProblem(
+                code="date_not_at_midnight",
+                field=field,
+                metric=metric,
+                message=MAPPING_DATES_NOT_AT_MIDNIGHT.format(
+                    field=field, count=count, zone=str(tz), company=company, shown=shown
+                ),
+            )
+        )
+    return warnings
 
 
 def field_mapping_resolve(*, definitions: Iterable[Any] | None = None) -> list[ResolvedMapping]:

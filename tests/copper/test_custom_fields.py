@@ -113,3 +113,12 @@ def test_a_field_name_shared_by_two_definitions_is_flagged_ambiguous(definitions
 )
 def test_a_value_reads_as_one_label(value, label):
     assert label_of(value) == label
+
+
+def test_a_date_decodes_at_local_midnight_of_the_account_timezone(company, definitions):
+    from zoneinfo import ZoneInfo
+
+    pacific = ZoneInfo("America/Los_Angeles")
+    birthday = custom_fields_decode(company["custom_fields"], definitions, tz=pacific)["Birthday"]
+    assert (birthday.date().isoformat(), birthday.hour, birthday.minute) == ("2025-08-01", 0, 0)
+    assert birthday.utcoffset() is not None and birthday.tzinfo == pacific

@@ -29,7 +29,14 @@ from metrics.services.changesets import (
 )
 from metrics.values import date_to_unix
 from syncs.models import SyncRun
-from tests.metrics.metrics_world import AS_OF, FakeCopper, mappings_create, world_create
+from tests.metrics.metrics_world import (
+    AS_OF,
+    DEFINITIONS,
+    MAPPINGS,
+    FakeCopper,
+    mappings_create,
+    world_create,
+)
 
 pytestmark = pytest.mark.django_db
 Metric = FieldMapping.Metric
@@ -276,26 +283,42 @@ def test_active_customer_and_other_unmapped_fields_are_never_changed(fake, staff
     assert [fake.value(c, "Active Customer") for c in (101, 102, 103)] == [True, False, True]
     assert fake.value(102, "Region") == 2 and fake.value(102, "Notes") == "keep me"
     assert not change_set.changes.filter(field_name__in=["Active Customer", "Region", "Notes"]).exists()
-    for company_id, body in fake.puts:
+    mapped = {ident for ident, name, _t, _o in DEFINITIONS if name in MAPPINGS.values()}
+    for _company_id, body in fake.puts:
         assert set(body) == {"custom_fields"}, "no top-level key but custom_fields is sent"
-        sent = {e["custom_field_definition_id"]: e["value"] for e in body["custom_fields"]}
-        # The merged list hands back exactly what Copper held (102 stays unticked: never forced to true).
-        assert sent[9002] is (company_id != 102)
+        sent = {e["custom_field_definition_id"] for e in body["custom_fields"]}
+        assert sent <= mapped, "no field that no mapping names is ever sent"
 
 
-def test_with_changed_only_puts_the_body_names_only_the_changed_fields(
-    fake, staff_user, second_staff_user, settings
-):
-    settings.METRICS_PUT_CHANGED_ONLY = True
+def test_put_bodies_carry_only_the_entries_the_set_changes(fake, staff_user, second_staff_user):
     change_set = _approved(fake, staff_user, second_staff_user)
     change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
-    sent = {
-        (company_id, e["custom_field_definition_id"])
-        for company_id, body in fake.puts
-        for e in body["custom_fields"]
-    }
-    assert sent == set(change_set.changes.values_list("company_id", "definition_id"))
+    sent = [
+        (company_id, e["custom_field_definition_id"]) for company_id, body in fake.puts for e in body["custom_fields"]
+    ]
+    assert sorted(sent) == sorted(change_set.changes.values_list("company_id", "definition_id"))
     assert fake.value(101, "Active Customer") is True
+
+
+def test_a_copper_users_edit_of_an_unmapped_field_during_the_apply_survives(
+    fake, staff_user, second_staff_user, settings
+):
+    settings.METRICS_BATCH_SIZE = 3  # one re-read for the whole page, then one PUT per company
+    change_set = _approved(fake, staff_user, second_staff_user)
+    real_update = fake.company_update
+
+    def a_rep_edits_birch_right_after_the_page_was_re_read(company_id, body):
+        if company_id == 101:  # Acme's PUT: Birch was re-read already, its PUT comes next
+            fake.edit(102, "Notes", "called them today")
+            fake.edit(102, "Region", 1)
+        return real_update(company_id, body)
+
+    fake.company_update = a_rep_edits_birch_right_after_the_page_was_re_read
+    change_set = change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
+    assert change_set.status == ChangeSet.Status.APPLIED
+    assert fake.value(102, "Notes") == "called them today"
+    assert fake.value(102, "Region") == 1
+    assert fake.value(102, "Total Spent") == 600.0
 
 
 def test_a_value_edited_in_copper_after_the_preview_is_stale_and_kept(fake, staff_user, second_staff_user):

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrics.models import ChangeSet
 from metrics.services.base import ChangeSetError
+from metrics.services.field_mapping import field_mapping_warnings
 from metrics.services.starts import change_set_apply_start, change_set_build_start
 from syncs.models import SyncRun
 from syncs.services.runs import SyncRunAlreadyActive, SyncRunPermissionDenied, sync_run_execute_here
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             raise CommandError(f"There is no active user named {user!r}.")
         if apply_approved is not None:
             return self._apply(apply_approved, person)
+        for warning in field_mapping_warnings():
+            self.stderr.write(f"Warning: {warning.message}")
         run = self._run(lambda: change_set_build_start(user=person))
         change_set = ChangeSet.objects.get(source_run=run)
         self.stdout.write(run.message)
