@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, transaction
 
 from copper.limiter import WINDOW_SECONDS, NoLimit, RequestLimiter, SlidingWindowLimiter, window_admit
 from copper.models import CopperRateWindow
 
 LIMITER_CHOICES = ("auto", "database", "redis", "process")
+LOCK_RETRIES = 2000  # about 10 s of 5 ms waits for a lock another process holds
 
 
 class DatabaseWindowLimiter:
@@ -50,20 +51,34 @@ class DatabaseWindowLimiter:
 
     def acquire(self) -> float:
         waited = 0.0
-        rows = CopperRateWindow.objects.using(self.using)
+        contended = 0
         while True:
-            with transaction.atomic(using=self.using):
-                row, _ = rows.select_for_update().get_or_create(key=self.key)
-                now = self.clock()
-                kept, wait = window_admit(row.sent_at or [], now=now, limit=self.limit, window=self.window)
-                if not wait:
-                    kept.append(now)
-                # Not a history-tracked model: a plain UPDATE of the locked row.
-                rows.filter(pk=self.key).update(sent_at=kept[-self.limit :])
+            try:
+                wait = self._admit()
+            except OperationalError as exc:
+                # SQLite reports a lock held by another connection of a shared cache at once, without the
+                # busy timeout: try again shortly (a few milliseconds is what one admission takes).
+                contended += 1
+                if "locked" not in str(exc) or contended > LOCK_RETRIES:
+                    raise
+                time.sleep(0.005)
+                continue
             if not wait:
                 return waited
             self.sleep(wait)
             waited += wait
+
+    def _admit(self) -> float:
+        rows = CopperRateWindow.objects.using(self.using)
+        with transaction.atomic(using=self.using):
+            row, _ = rows.select_for_update().get_or_create(key=self.key)
+            now = self.clock()
+            kept, wait = window_admit(row.sent_at or [], now=now, limit=self.limit, window=self.window)
+            if not wait:
+                kept.append(now)
+            # Not a history-tracked model: a plain UPDATE of the locked row.
+            rows.filter(pk=self.key).update(sent_at=kept[-self.limit :])
+        return wait
 
 
 # KEYS[1] the account's sorted set; ARGV limit, window, a unique member. Answers the seconds to wait ("0": sent).
