@@ -120,6 +120,7 @@ class SandboxServer(ThreadingHTTPServer):
         self.slow_seconds = slow_seconds
         self.stats = SandboxStats()
         self.chaos = WalkChaos()  # edits / deletes between the pages of a walk (PUT /_sandbox/walk)
+        self.latency = 0.0  # seconds added to every API answer (a far-away Copper)
         self.verbose = verbose
         self._fault_rng = random.Random(fault_seed)
         self._fault_lock = threading.Lock()
@@ -211,6 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault == "slow":
                 time.sleep(self.server.slow_seconds)
+            if self.server.latency:
+                time.sleep(self.server.latency)
             answer = self._api(method, path, raw)
         # Count before answering: a client that reads the stats right after its last answer sees it counted.
         route = f"{method} {_COMPANY_PATH.sub('/companies/{id}', path)}"
