@@ -320,7 +320,11 @@ class CopperClient:
         page_size: int = PAGE_SIZE,
         on_total: Callable[[int | None], None] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield pages of ``POST /companies/search`` (rows de-duplicated by id across pages).
+        """Yield pages of ``POST /companies/search`` by page number (rows de-duplicated by id across pages).
+
+        Offset paging: a row edited meanwhile shifts the rest back one (one row skipped), and nothing past
+        Copper's 100,000-row cap comes back. For a filtered look-up of a few pages; the pull uses
+        ``companies_walk``.
 
         ``body`` holds the filters; paging keys are set here. The sort defaults to ``date_modified asc``
         (Copper sorts by one field; rows may shift between pages, hence the de-duplication). Stops on a

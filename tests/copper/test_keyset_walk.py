@@ -171,3 +171,17 @@ def test_a_full_pull_that_fails_midway_marks_nothing_missing(copper_sandbox_fact
     with pytest.raises(CopperError):
         full_pull(sandbox, client=client)
     assert missing_ids() == set()
+
+
+def test_the_sandbox_walk_options_are_set_over_http_and_a_wrong_one_is_refused(copper_sandbox):
+    status, _, body = copper_sandbox.request(
+        "PUT", "/_sandbox/walk", {"search_cap": 50, "deletes_per_page": 2}
+    )
+    assert status == 200
+    assert (body["search_cap"], body["deletes_per_page"]) == (50, 2)
+    status, _, body = copper_sandbox.request("PUT", "/_sandbox/walk", {"edits_per_second": 1})
+    assert status == 422
+    assert "unknown walk options: edits_per_second" in body["message"]
+    status, _, page = copper_sandbox.request("POST", "/companies/search", {"page_size": 40, "page_number": 2})
+    assert (status, len(page)) == (200, 10)  # rows 41-50: the cap ends the answer
+    assert len(copper_sandbox.company_ids()) == 60 - 2  # two deleted after that page
