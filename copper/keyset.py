@@ -6,7 +6,8 @@ records. So every search here is the *first page of a new window*: ``minimum_mod
 ``date_modified`` seen (inclusive; rows already seen at that second are dropped by id), ``maximum_modified_date``
 = the walk's upper bound (the run's start). An edit moves a row to "now", past the upper bound or at least
 past the lower one, and never shifts a row the walk still has to read. Page numbers appear only inside a window
-whose one second holds more than a page (a bulk import), and each of those stays under the search cap.
+whose one second holds more than a page (a bulk import): that second is read again until a pass finds nothing
+new (an edit meanwhile shifts page numbers), and each of those searches stays under the search cap.
 
 The walk needs ``ceil(N / page_size)`` searches plus one per page for the row at the boundary second that it
 reads twice (about ``N / 40,000`` for distinct timestamps), plus the final short page. Memory is one page
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from copper.client import CopperClient
 
 SEARCH_PATH = "/companies/search"
+# Passes over one crowded second: the first, a check that finds nothing new, and one more if it did.
+MAX_SAME_SECOND_PASSES = 3
 
 
 @dataclass
@@ -90,10 +93,12 @@ def companies_walk(
             lower = last
             at_lower = {row["id"] for row in rows if _modified(row) == last}
             continue
-        # The whole page sits at one second: page through that second alone, then move past it.
+        # The whole page sits at one second: page through that second alone, then move past it. Page numbers
+        # shift when a row of that second is edited meanwhile, so the second is read again until a pass
+        # finds nothing new (a bulk import's second is read about twice; any other second once).
         info.same_second_windows += 1
         seen = set(at_lower) | {row["id"] for row in rows}
-        page_number = 2
+        page_number, passes, found_new = 2, 1, False
         while True:
             if (page_number - 1) * page_size >= search_cap:
                 raise CopperError(
@@ -106,11 +111,15 @@ def companies_walk(
             info.duplicates += len(page) - len(fresh)
             seen.update(row["id"] for row in fresh)
             if fresh:
+                found_new = True
                 info.rows += len(fresh)
                 yield fresh
-            if len(page) < page_size:
+            if len(page) == page_size:
+                page_number += 1
+                continue
+            if passes > 1 and not found_new or passes >= MAX_SAME_SECOND_PASSES:
                 break
-            page_number += 1
+            page_number, passes, found_new = 1, passes + 1, False
         lower, at_lower = lower + 1, set()
 
 

@@ -68,6 +68,20 @@ def test_companies_sharing_one_second_beyond_a_page_are_paged_within_that_second
     assert client.last_walk.same_second_windows == 1
 
 
+def test_an_edit_inside_a_crowded_second_shifts_its_pages_but_hides_no_company(copper_sandbox_factory):
+    sandbox = copper_sandbox_factory(companies=700)
+    crowded = sandbox.company_ids()[:450]
+    for company_id in crowded:
+        sandbox.company_edit(company_id, {}, date_modified=1_000_000_000)  # the oldest second of the world
+    # After each of the first two searches a rep edits the oldest company, one of the crowded second already
+    # read: the rows behind it shift back one page position.
+    sandbox.server.chaos = WalkChaos(edits_per_page=1, budget=2)
+    client = sandbox_client(sandbox)
+    ids = set(walked_ids(client.companies_walk(maximum_modified=2**31)))
+    assert ids == set(sandbox.company_ids())
+    assert len(sandbox.server.chaos.edited) == 2
+
+
 def test_a_second_holding_more_than_the_search_cap_stops_the_walk_with_a_clear_message(
     copper_sandbox_factory,
 ):
