@@ -1,13 +1,17 @@
 """The Copper developer API client: polite (paced, retrying) and typed in its failures.
 
 Imports no models and reads settings only in ``copper_client_from_settings()``, so it can be used (and tested)
-anywhere. One ``requests.Session`` carries Copper's four headers; every call has a timeout.
+anywhere. One ``requests.Session`` carries Copper's four headers; every call has a total deadline (connect +
+headers + body, ``copper.transport``), so a server that drip-feeds its answer cannot hold a call past it.
 
-Pacing: a token bucket (capacity one, i.e. evenly spaced requests) keeps the client a little under
-``rate_per_minute`` so that it never meets a 429 in normal running, even against a rolling 60-second window.
-A 429 that happens anyway honours ``Retry-After`` when present and otherwise backs off exponentially with
-jitter; 5xx answers, connection errors and timeouts are retried a bounded number of times; other 4xx are not
-retried and raise a typed error carrying Copper's own message.
+Pacing: the client asks a ``RequestLimiter`` (``copper.limiter``) before every request it sends. It is
+injected: ``copper_client_from_settings`` passes the one shared by every copperhub process on the account
+(database or Redis, ``copper.limiter_backends``); a client built with only ``rate_per_minute`` keeps a
+sliding window of its own. A 429 that happens anyway (another integration spends the same limit) is retried
+for at least ``retry_budget_seconds`` of waiting (longer than Copper's 60-second window), honouring
+``Retry-After`` and otherwise backing off exponentially with jitter up to ``backoff_max``; 5xx answers,
+connection errors and timeouts are retried ``max_retries`` times; other 4xx are not retried and raise a typed
+error carrying Copper's own message.
 
 Sleeping, the clock and the jitter source are injectable so tests never really sleep.
 """
@@ -25,13 +29,18 @@ from typing import Any
 
 import requests
 
+from copper.limiter import NoLimit, RequestLimiter, SlidingWindowLimiter
+from copper.transport import DeadlineExceeded, deadline_session, send_with_deadline
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.copper.com/developer_api/v1"
 PAGE_SIZE = 200
-# Pace slightly under the advertised limit. Evenly spaced requests at 98 % of 180/min put at most 177 in any
-# 60 s window, leaving room for a few requests whose arrival is delayed and bunched up by the network.
-PACING_MARGIN = 0.98
+# Copper's documented cap: one search returns at most its first 100,000 records, whatever the paging.
+SEARCH_CAP = 100_000
+# Keep retrying 429s for at least this long: Copper's window is 60 s, a 429 budget shorter than it gives up
+# while the limit is still being spent by someone else.
+RETRY_BUDGET_SECONDS = 90.0
 # Never honour a Retry-After longer than this (a misbehaving proxy must not park a pull for an hour).
 RETRY_AFTER_CAP_SECONDS = 120.0
 
@@ -79,6 +88,10 @@ class CopperServerError(CopperError):
     """5xx (or no answer at all) after every retry."""
 
 
+class CopperTimeout(CopperServerError):
+    """No complete answer within the call's deadline (connect + read, however slowly the bytes came)."""
+
+
 @dataclass
 class CopperStats:
     """Counters for benchmarks and run summaries."""
@@ -115,35 +128,6 @@ class CopperStats:
         return 60.0 * (self.requests - 1) / span if span > 0 else None
 
 
-class TokenBucket:
-    """Evenly spaced permits at ``rate_per_minute`` (capacity one: no bursts to trip a rolling window)."""
-
-    def __init__(
-        self,
-        rate_per_minute: float | None,
-        *,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-    ) -> None:
-        self.interval = 60.0 / (rate_per_minute * PACING_MARGIN) if rate_per_minute else 0.0
-        self.clock = clock
-        self.sleep = sleep
-        self._next_at: float | None = None
-
-    def acquire(self) -> float:
-        """Wait for a permit; returns the seconds waited."""
-        if not self.interval:
-            return 0.0
-        now = self.clock()
-        waited = 0.0
-        if self._next_at is not None and now < self._next_at:
-            waited = self._next_at - now
-            self.sleep(waited)
-            now = self._next_at
-        self._next_at = now + self.interval
-        return waited
-
-
 @dataclass
 class PageInfo:
     """What the last search told us beyond its rows."""
@@ -165,15 +149,19 @@ class CopperClient:
         user_email: str,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 30.0,
-        rate_per_minute: float | None = 180,
+        rate_per_minute: float | None = 175,
+        limiter: RequestLimiter | None = None,
         max_retries: int = 5,
+        retry_budget_seconds: float = RETRY_BUDGET_SECONDS,
         backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
+        backoff_max: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         session: requests.Session | None = None,
     ) -> None:
+        """``limiter`` wins over ``rate_per_minute`` (which builds a sliding window for this client alone;
+        ``None``/``0``: no pacing). ``timeout`` is each call's total deadline."""
         if not api_key:
             raise CopperConfigurationError(CONFIGURATION_MISSING.format(setting="COPPER_API_KEY"))
         if not user_email:
@@ -181,15 +169,23 @@ class CopperClient:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries))
+        self.retry_budget_seconds = float(retry_budget_seconds)
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
-        self.bucket = TokenBucket(rate_per_minute, clock=clock, sleep=sleep)
+        if limiter is None:
+            limiter = (
+                SlidingWindowLimiter(int(rate_per_minute), clock=clock, sleep=sleep)
+                if rate_per_minute
+                else NoLimit()
+            )
+        self.limiter = limiter
         self.stats = CopperStats()
         self.last_page_info = PageInfo()
-        self.session = session or requests.Session()
+        self.last_walk: Any = None  # copper.keyset.WalkInfo of the latest companies_walk
+        self.session = session or deadline_session()
         self.session.headers.update(
             {
                 "X-PW-AccessToken": api_key,
@@ -207,23 +203,33 @@ class CopperClient:
         """
         url = f"{self.base_url}/{path.lstrip('/')}"
         data = None if method == "GET" or body is None else json.dumps(body)
-        attempt = 0
+        attempt = 0  # retries of 5xx / no answer
+        limited = 0  # 429s answered to this call
+        limited_waited = 0.0
         while True:
-            self.stats.paced_seconds += self.bucket.acquire()
+            self.stats.paced_seconds += self.limiter.acquire()
             started = self.clock()
             if self.stats.first_request_at is None:
                 self.stats.first_request_at = started
             self.stats.last_request_at = started
             self.stats.requests += 1
             try:
-                response = self.session.request(method, url, data=data, timeout=self.timeout)
+                response = send_with_deadline(self.session, method, url, data=data, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self.stats.http_seconds += self.clock() - started
                 self.stats.connection_errors += 1
                 if attempt >= self.max_retries:
+                    where = f"{method} /{path.lstrip('/')}"
+                    if isinstance(exc, requests.Timeout):
+                        why = (
+                            "in time" if isinstance(exc, DeadlineExceeded) else "before the socket timed out"
+                        )
+                        raise CopperTimeout(
+                            f"Copper did not answer {where} {why} ({self.timeout:g} s per call) after "
+                            f"{attempt + 1} attempts: {exc}"
+                        ) from exc
                     raise CopperServerError(
-                        f"Copper did not answer {method} /{path.lstrip('/')} after {attempt + 1} attempts: "
-                        f"{exc}"
+                        f"Copper did not answer {where} after {attempt + 1} attempts: {exc}"
                     ) from exc
                 self._backoff(attempt, None)
                 attempt += 1
@@ -234,14 +240,14 @@ class CopperClient:
                 return response
             if status == 429:
                 self.stats.rate_limited += 1
-                if attempt >= self.max_retries:
+                limited += 1
+                if limited_waited >= self.retry_budget_seconds:
                     raise CopperRateLimited(
                         f"Copper kept answering 429 (rate limited) to {method} /{path.lstrip('/')} "
-                        f"after {attempt + 1} attempts.",
+                        f"for {limited_waited:.0f} s ({limited} attempts).",
                         status=status,
                     )
-                self._backoff(attempt, response.headers.get("Retry-After"))
-                attempt += 1
+                limited_waited += self._backoff(limited - 1, response.headers.get("Retry-After"))
                 continue
             if status >= 500:
                 self.stats.server_errors += 1
@@ -256,7 +262,7 @@ class CopperClient:
                 continue
             raise _client_error(method, path, response)
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
+    def _backoff(self, attempt: int, retry_after: str | None) -> float:
         delay = _parse_retry_after(retry_after)
         if delay is None:
             ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
@@ -267,6 +273,7 @@ class CopperClient:
         self.stats.backoff_seconds += delay
         logger.info("Copper: retrying in %.2fs (attempt %d)", delay, attempt + 1)
         self.sleep(delay)
+        return delay
 
     def _json(self, method: str, path: str, *, body: Any = None) -> Any:
         return self._decode(method, path, self.request(method, path, body=body))
@@ -313,7 +320,11 @@ class CopperClient:
         page_size: int = PAGE_SIZE,
         on_total: Callable[[int | None], None] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield pages of ``POST /companies/search`` (rows de-duplicated by id across pages).
+        """Yield pages of ``POST /companies/search`` by page number (rows de-duplicated by id across pages).
+
+        Offset paging: a row edited meanwhile shifts the rest back one (one row skipped), and nothing past
+        Copper's 100,000-row cap comes back. For a filtered look-up of a few pages; the pull uses
+        ``companies_walk``.
 
         ``body`` holds the filters; paging keys are set here. The sort defaults to ``date_modified asc``
         (Copper sorts by one field; rows may shift between pages, hence the de-duplication). Stops on a
@@ -353,6 +364,33 @@ class CopperClient:
             if len(rows) < page_size:
                 return
             page_number += 1
+
+    def companies_walk(
+        self,
+        filters: dict[str, Any] | None = None,
+        *,
+        minimum_modified: int | None = None,
+        maximum_modified: int | None = None,
+        page_size: int = PAGE_SIZE,
+        search_cap: int = SEARCH_CAP,
+        on_total: Callable[[int | None], None] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of companies by keyset windows over ``(date_modified, id)`` (see ``copper.keyset``).
+
+        The pull's walk: no edit during it hides a company, no search asks past ``search_cap`` rows.
+        ``self.last_walk`` tells afterwards whether every window was covered.
+        """
+        from copper.keyset import companies_walk
+
+        return companies_walk(
+            self,
+            filters,
+            minimum_modified=minimum_modified,
+            maximum_modified=maximum_modified,
+            page_size=page_size,
+            search_cap=search_cap,
+            on_total=on_total,
+        )
 
     def company_get(self, company_id: int) -> dict[str, Any]:
         """``GET /companies/{id}``; raises ``CopperNotFound`` for an unknown id."""
@@ -478,9 +516,17 @@ def copper_client_from_settings(**overrides: Any) -> CopperClient:
         "user_email": settings.COPPER_USER_EMAIL,
         "base_url": getattr(settings, "COPPER_BASE_URL", DEFAULT_BASE_URL),
         "timeout": getattr(settings, "COPPER_TIMEOUT_SECONDS", 30.0),
-        "rate_per_minute": getattr(settings, "COPPER_RATE_LIMIT_PER_MINUTE", 180),
         "max_retries": getattr(settings, "COPPER_MAX_RETRIES", 5),
+        "retry_budget_seconds": getattr(settings, "COPPER_RETRY_BUDGET_SECONDS", RETRY_BUDGET_SECONDS),
         "backoff_base": getattr(settings, "COPPER_BACKOFF_SECONDS", 1.0),
     }
     options.update(overrides)
+    if "limiter" not in options and "rate_per_minute" not in options:
+        # The limiter every copperhub process on this account shares (its module may import models; this
+        # one does not, hence the late import).
+        from copper.limiter_backends import shared_limiter_from_settings
+
+        options["limiter"] = shared_limiter_from_settings(
+            account=f"{options['base_url']}|{options['user_email']}"
+        )
     return CopperClient(**options)

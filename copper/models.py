@@ -54,7 +54,9 @@ class CustomFieldDefinition(models.Model):
     currency = models.CharField(max_length=8, blank=True)
     pulled_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["pulled_at"], table_name="customers_historicalcustomfielddefinition")
+    history = HistoricalRecords(
+        excluded_fields=["pulled_at"], table_name="customers_historicalcustomfielddefinition"
+    )
 
     class Meta:
         db_table = "customers_customfielddefinition"
@@ -164,3 +166,19 @@ class CopperWebhookNotification(models.Model):
 
     def __str__(self) -> str:
         return f"Copper {self.type} {self.event} #{self.pk} ({len(self.ids or [])} ids)"
+
+
+class CopperRateWindow(models.Model):
+    """When the latest Copper requests of one account were sent, shared by every copperhub process.
+
+    One row per account (``key``); ``copper.limiter_backends.DatabaseWindowLimiter`` reads and rewrites it
+    in one locked transaction per request, so two workers never exceed the limit together. Holds at most the
+    last ``COPPER_RATE_LIMIT_PER_MINUTE`` send times (unix seconds); no history: it is a counter, not data.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    sent_at = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Copper request window {self.key}"

@@ -261,11 +261,22 @@ FISHBOWL_TIMEOUT_SECONDS = env_float("FISHBOWL_TIMEOUT_SECONDS", 30.0)
 COPPER_API_KEY = os.environ.get("COPPER_API_KEY", "")
 COPPER_USER_EMAIL = os.environ.get("COPPER_USER_EMAIL", "")
 COPPER_BASE_URL = os.environ.get("COPPER_BASE_URL", "https://api.copper.com/developer_api/v1").rstrip("/")
-COPPER_RATE_LIMIT_PER_MINUTE = env_float("COPPER_RATE_LIMIT_PER_MINUTE", 180)
+# Most requests copperhub sends in any rolling 60 s, all processes together (Copper allows 180; 0 = no pacing).
+COPPER_RATE_LIMIT_PER_MINUTE = env_float("COPPER_RATE_LIMIT_PER_MINUTE", 175)
+# Where processes share that window: auto (Redis when REDIS_URL is set, else the database), database, redis,
+# process (this process's threads only).
+COPPER_RATE_LIMITER = os.environ.get("COPPER_RATE_LIMITER", "auto")
+# Total deadline of one call (connect + headers + body), however slowly the bytes arrive.
 COPPER_TIMEOUT_SECONDS = env_float("COPPER_TIMEOUT_SECONDS", 30.0)
 COPPER_MAX_RETRIES = env_int("COPPER_MAX_RETRIES", 5)
+# 429s are retried until this much waiting (longer than Copper's 60 s window); Retry-After is honoured.
+COPPER_RETRY_BUDGET_SECONDS = env_float("COPPER_RETRY_BUDGET_SECONDS", 90.0)
 # First backoff step after a 429 without Retry-After, a 5xx or a connection error (doubles, with jitter).
 COPPER_BACKOFF_SECONDS = env_float("COPPER_BACKOFF_SECONDS", 1.0)
+# Rows one Copper search can reach (Copper: the first 100,000); the keyset walk keeps every search under it.
+COPPER_SEARCH_CAP = env_int("COPPER_SEARCH_CAP", 100_000)
+# The full reconciliation pull (the only one that marks companies missing) runs this often; 0 = never.
+COPPER_FULL_PULL_EVERY_HOURS = env_float("COPPER_FULL_PULL_EVERY_HOURS", 24)
 # Custom-field names (resolved to definition ids at run time; ids differ per Copper account).
 COPPER_FIELD_ACCOUNT_ORDER_ID = os.environ.get("COPPER_FIELD_ACCOUNT_ORDER_ID", "Account Order ID")
 COPPER_FIELD_ACTIVE_CUSTOMER = os.environ.get("COPPER_FIELD_ACTIVE_CUSTOMER", "Active Customer")

@@ -13,7 +13,9 @@ faults (429 with or without ``Retry-After``, 500/502/503, slow answers) with a g
 
 Control endpoints for tests and benchmarks (no auth, never limited nor faulted): ``GET /_sandbox/stats``,
 ``POST /_sandbox/stats/reset``, ``GET|PUT|DELETE /_sandbox/companies/{id}`` (raw state; a PUT there edits like
-Copper's PUT and may also set ``date_modified``).
+Copper's PUT and may also set ``date_modified``), ``GET|PUT /_sandbox/walk`` (``search_cap`` and the edits /
+deletes between pages of ``copper.sandbox.chaos.WalkChaos``). One search reaches at most its first
+``search_cap`` (100,000) rows, as in Copper.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from copper.sandbox.chaos import WalkChaos
 from copper.sandbox.store import SandboxInputError, SandboxStore
 from copper.sandbox.webhooks import WebhookHub
 
@@ -119,6 +122,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.fault_rate = fault_rate
         self.slow_seconds = slow_seconds
         self.stats = SandboxStats()
+        self.chaos = WalkChaos()  # edits / deletes between the pages of a walk (PUT /_sandbox/walk)
+        self.latency = 0.0  # seconds added to every API answer (a far-away Copper)
         self.verbose = verbose
         self._fault_rng = random.Random(fault_seed)
         self._fault_lock = threading.Lock()
@@ -213,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault == "slow":
                 time.sleep(self.server.slow_seconds)
+            if self.server.latency:
+                time.sleep(self.server.latency)
             answer = self._api(method, path, raw)
         # Count before answering: a client that reads the stats right after its last answer sees it counted.
         route = f"{method} {_WEBHOOK_PATH.sub('/webhooks/{id}', _COMPANY_PATH.sub('/companies/{id}', path))}"
@@ -254,6 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = _COMPANY_PATH.match(path)
         if method == "POST" and path == "/companies/search":
             total, page = store.companies_search(_object(body))
+            self.server.chaos.after_search(store, _object(body))  # the next page sees it, as in Copper
             return _Answer(200, page, {"X-PW-TOTAL": str(total)})
         if match and method == "GET":
             text = store.company_json(int(match.group(1)))
@@ -301,6 +309,16 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and path == "/_sandbox/stats/reset":
             self.server.stats.reset()
             return _json(200, self.server.stats.as_dict())
+        if path == "/_sandbox/walk" and method in ("GET", "PUT"):
+            try:
+                if method == "PUT":
+                    options = _object(json.loads(raw or b"{}"))
+                    if "search_cap" in options:
+                        store.search_cap = int(options.pop("search_cap"))
+                    self.server.chaos = WalkChaos.from_options(options)
+            except (ValueError, TypeError, SandboxInputError) as exc:
+                return _invalid(exc)
+            return _json(200, {**self.server.chaos.as_dict(), "search_cap": store.search_cap})
         if match and method == "GET":
             text = store.company_json(int(match.group(1)))
             return NOT_FOUND if text is None else _Answer(200, text)

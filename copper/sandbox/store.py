@@ -33,6 +33,8 @@ STATE_VERSION = f"{GENERATOR_VERSION}.1"
 # The recorded real account keeps dates at midnight US Pacific (2025-08-01 is 1754031600).
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 MAX_PAGE_SIZE = 200
+# Copper answers at most the first 100,000 records of one search, whatever the paging.
+SEARCH_CAP = 100_000
 WRITABLE = {"name", "address", "assignee_id", "contact_type_id", "details", "email_domain", "phone_numbers",
             "socials", "tags", "websites", "custom_fields", "primary_contact_id"}  # fmt: skip
 READ_ONLY = {
@@ -103,6 +105,7 @@ class SandboxStore:
         self.path = path
         self._lock = threading.RLock()
         self._totals: dict[tuple[str, str], int] = {}
+        self.search_cap = SEARCH_CAP  # rows one search can reach (page_number * page_size beyond it: nothing)
         meta = dict(db.execute("SELECT key, value FROM meta"))
         self.seed, self.companies = int(meta["seed"]), int(meta["companies"])
         self._account = meta["account"]
@@ -219,6 +222,8 @@ class SandboxStore:
             raise SandboxInputError("Sort direction: is not included in the list (asc, desc)")
         where, params = self._where(query)
         order = f"{SORTS[sort_by]} {direction}, id {direction}"
+        offset = (number - 1) * size
+        size = max(0, min(size, self.search_cap - offset))  # past the cap a search returns nothing more
         with self._lock:
             # Paging repeats one query page after page: count its matches once (until the next write).
             key = (where, _dumps(params))
@@ -229,7 +234,7 @@ class SandboxStore:
                 self._totals = {key: total}
             rows = self._db.execute(
                 f"SELECT body FROM companies WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
-                [*params, size, (number - 1) * size],
+                [*params, size, offset],
             ).fetchall()
         return total, "[" + ",".join(r[0] for r in rows) + "]"
 

@@ -5,12 +5,14 @@ client from settings); ``copper_pull_start`` queues a run for the admin, the API
 
 Side effects: upserts ``CopperUser``, ``CustomFieldDefinition`` and ``CopperCompany`` rows, writing only rows
 whose values changed, each with a history row whose change reason names the run (the writing itself is in
-``syncs.services.mirror_writes``). Companies are committed one
-page (≤ 200) at a time, so a cancelled or failed run keeps the pages it finished; re-running is idempotent. A
-full pull marks companies Copper no longer returns with ``missing_from_copper_since`` (never deletes) and any
-pull clears that mark when the company comes back. The run's ``high_water_mark`` records the newest
-``date_modified`` it saw (never past the run's start): the next incremental pull asks Copper for companies
-modified at or after it.
+``copper.services.mirror_writes``). Companies are read by keyset windows (``CopperClient.companies_walk``:
+no edit during the pull hides a company, no search asks past Copper's 100,000-row cap), full and incremental
+alike, and committed one page (≤ 200) at a time, so a cancelled or failed run keeps the pages it finished;
+re-running is idempotent. Only a full pull (the scheduled reconciliation, or one asked for) marks companies
+``missing_from_copper_since`` (never deletes), and only after its walk covered every window and a lookup by
+id confirmed Copper no longer has them (``copper.services.reconcile``); any pull clears the mark when the
+company comes back. The run's ``high_water_mark`` records the newest ``date_modified`` it saw (never past the
+run's start): the next incremental pull asks Copper for companies modified at or after it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from copper.custom_fields import CustomFieldCatalog, label_of, timestamp_to_date
 from copper.models import CopperCompany, CopperUser, CustomFieldDefinition
 from copper.normalize import account_number_normalise, flag_is_set
 from copper.services.mirror_writes import Counts, MirrorWriter, sqlite_bulk_tuning
+from copper.services.reconcile import IdSet, companies_reconcile
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import Progress
 from syncs.services.runs import sync_run_start
@@ -74,6 +77,7 @@ class PullResult:
     definitions: Counts = field(default_factory=Counts)
     companies: Counts = field(default_factory=Counts)
     marked_missing: int = 0
+    still_in_copper: int = 0  # unseen by the walk, found by the id lookup (edited during the pull)
     problems: int = 0
     high_water_mark: datetime | None = None
     requests: int = 0
@@ -91,6 +95,8 @@ class PullResult:
         )
         if self.full:
             text += f", {self.marked_missing} newly missing from Copper"
+            if self.still_in_copper:
+                text += f" ({self.still_in_copper} unseen by the walk but found by id)"
         text += (
             f"; {self.users.processed} users, {self.definitions.processed} custom-field definitions; "
             f"{self.requests} requests to Copper, {self.rate_limited} rate-limited"
@@ -150,15 +156,18 @@ def copper_pull(
     progress.check_cancelled()
 
     progress.step("Companies")
-    body: dict[str, Any] = {"sort_by": "date_modified", "sort_direction": "asc"}
-    if not full:
-        # Inclusive lower bound (the client de-duplicates); capped so a future date cannot skip records.
-        body["minimum_modified_date"] = int(previous_mark.timestamp())
-        body["maximum_modified_date"] = started_ts
-    seen: set[int] = set()
+    # Inclusive lower bound (the walk de-duplicates); capped at the run's start so a future date cannot move
+    # the mark past later records. A full pull walks from the beginning.
+    walk = client.companies_walk(
+        minimum_modified=None if full else int(previous_mark.timestamp()),
+        maximum_modified=started_ts,
+        search_cap=getattr(settings, "COPPER_SEARCH_CAP", 100_000),
+        on_total=progress.set_total,
+    )
+    seen = IdSet()
     newest = None
     with sqlite_bulk_tuning():
-        for page in client.companies_search(body, on_total=progress.set_total):
+        for page in walk:
             tick, cpu_tick = time.perf_counter(), time.thread_time()
             incoming = {}
             for row in page:
@@ -191,11 +200,20 @@ def copper_pull(
             result.high_water_mark = mark
 
     if full:
+        if client.last_walk is None or not client.last_walk.completed:
+            # Unreachable while the walk raises on every failure; kept so no future change can mark half a walk.
+            raise RuntimeError("The company walk did not cover every window; nothing was marked missing.")
         tick, cpu_tick = time.perf_counter(), time.thread_time()
-        result.marked_missing = writer.mark_missing(seen=seen, now=timezone.now())
+        reconciled = companies_reconcile(
+            client=client, seen=seen, writer=writer, values=extractor.values, fields=COMPANY_FIELDS,
+            now=timezone.now(),
+        )  # fmt: skip
+        result.companies += reconciled.written
+        result.marked_missing = reconciled.marked_missing
+        result.still_in_copper = reconciled.still_in_copper
         result.local_seconds += time.perf_counter() - tick
         result.local_cpu_seconds += time.thread_time() - cpu_tick
-        progress.add(marked_missing=result.marked_missing)
+        progress.add(marked_missing=result.marked_missing, still_in_copper=result.still_in_copper)
 
     result.problems = extractor.problems
     result.requests = client.stats.requests
@@ -225,9 +243,16 @@ def copper_pull_run(*, run: SyncRun, progress: Progress) -> None:
     )
 
 
-def copper_pull_start(*, user: AbstractBaseUser | None, full: bool = False) -> SyncRun:
-    """Queue a pull; raises ``SyncRunAlreadyActive`` (with a clear message) while another is queued/running."""
-    return sync_run_start(kind=SyncRun.Kind.COPPER_PULL, user=user, options={"full": bool(full)})
+def copper_pull_start(
+    *, user: AbstractBaseUser | None, full: bool = False, trigger: str | None = None
+) -> SyncRun:
+    """Queue a pull; raises ``SyncRunAlreadyActive`` (with a clear message) while another is queued/running.
+
+    ``trigger`` (e.g. ``"schedule"``) is recorded in the run's options."""
+    options: dict[str, Any] = {"full": bool(full)}
+    if trigger:
+        options["trigger"] = trigger
+    return sync_run_start(kind=SyncRun.Kind.COPPER_PULL, user=user, options=options)
 
 
 def _last_high_water_mark(*, exclude: SyncRun | None) -> datetime | None:

@@ -80,5 +80,6 @@ urlpatterns = [
     ),
     path("metrics/", metrics.MetricsListApi.as_view(), name="metrics-list"),
     # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
-    re_path(r"^.*$", api_not_found),
+    # (?s): a path holding a newline is still an API path (a JSON 404, not the HTML one).
+    re_path(r"(?s)^.*$", api_not_found),
 ]

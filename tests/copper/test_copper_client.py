@@ -191,11 +191,29 @@ def test_a_429_without_retry_after_backs_off_exponentially_with_jitter(client, f
 
 
 @responses.activate
-def test_a_429_that_never_ends_raises_rate_limited_after_the_retries(client):
+def test_a_429_that_never_ends_is_retried_longer_than_coppers_60_second_window_then_raises(client, fake_time):
     responses.get(f"{BASE}/account", status=429)
     with pytest.raises(CopperRateLimited, match="429"):
         client.account()
-    assert len(responses.calls) == 4  # one try and three retries
+    assert sum(fake_time.sleeps) >= 90  # the retry budget, longer than the window someone else is spending
+    assert max(fake_time.sleeps) <= 20  # capped backoff: the first free slot is not missed by minutes
+    assert len(responses.calls) == len(fake_time.sleeps) + 1
+
+
+@responses.activate
+def test_a_429_lasting_a_whole_window_is_survived_honouring_retry_after(client, fake_time):
+    # Another integration spends the account's limit for 70 s: every answer until then is a 429.
+    started = fake_time.now
+
+    def answer(request):
+        if fake_time.now - started < 70:
+            return 429, {"Retry-After": "7"}, "{}"
+        return 200, {}, json.dumps({"id": 1})
+
+    responses.add_callback(responses.GET, f"{BASE}/account", callback=answer)
+    assert client.account() == {"id": 1}
+    assert set(fake_time.sleeps) == {7.0}
+    assert client.stats.rate_limited == 10
 
 
 @responses.activate
@@ -280,14 +298,20 @@ def test_companies_by_ids_reads_in_batches_of_200(client):
 
 
 @responses.activate
-def test_the_token_bucket_keeps_requests_under_the_rate_limit(fake_time):
-    client = make_client(fake_time, rate_per_minute=180)
+def test_a_small_job_runs_at_network_speed_and_a_large_one_at_exactly_the_window_limit(fake_time):
+    client = make_client(fake_time, rate_per_minute=175)
     responses.get(f"{BASE}/account", json={"id": 1})
-    for _ in range(10):
+    for _ in range(175):
         client.account()
-    assert len(fake_time.sleeps) == 9
-    assert all(slept >= 60 / 180 for slept in fake_time.sleeps)
-    assert 162 <= client.stats.requests_per_minute < 180
+    assert fake_time.sleeps == []  # no spacing: 175 requests fit in the window
+    sent_at = []
+    for _ in range(175):
+        client.account()
+        sent_at.append(fake_time.now)
+    # The 176th waits for the first to leave the window, and so on: never more than 175 in any 60 s.
+    assert sent_at[0] == pytest.approx(1060.0)
+    assert sent_at[-1] == pytest.approx(1060.0)
+    assert client.stats.paced_seconds == pytest.approx(60.0)
 
 
 def test_a_missing_key_is_a_configuration_error_naming_the_setting(settings):
@@ -310,4 +334,5 @@ def test_the_client_from_settings_uses_the_configured_url_limit_and_retries(sett
     client = copper_client_from_settings()
     assert client.base_url == "http://127.0.0.1:9/v1"
     assert client.max_retries == 7
-    assert client.bucket.interval == 0
+    assert client.limiter.acquire() == 0.0
+    assert type(client.limiter).__name__ == "NoLimit"

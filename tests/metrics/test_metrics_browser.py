@@ -54,6 +54,8 @@ def world(copper_sandbox_factory, settings):
     settings.COPPER_USER_EMAIL = sandbox.headers["X-PW-UserEmail"]
     settings.COPPER_RATE_LIMIT_PER_MINUTE = 180
     copper_pull(client=copper_client_from_settings(), full=True)
+    # The limiter lets 30 writes go at network speed; a far-away Copper keeps the apply long enough to watch.
+    sandbox.server.latency = 0.3
     for i, company in enumerate(CopperCompany.objects.order_by("copper_id")[:LINKED]):
         customer = FishbowlCustomer.objects.create(
             account_number=f"W{i}", name=company.name, copper_company=company

@@ -51,6 +51,9 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Discard the state file and reload the world."
         )
         parser.add_argument("--verbose-requests", action="store_true", help="Log every request.")
+        parser.add_argument(
+            "--search-cap", type=int, default=100_000, help="Rows one search can reach (Copper: 100,000)."
+        )
 
     def handle(self, *args, **options):
         if not 0 <= options["fault_rate"] <= 1:
@@ -77,6 +80,7 @@ class Command(BaseCommand):
             )
         except (SandboxStateMismatch, OSError) as exc:
             raise CommandError(str(exc)) from exc
+        server.store.search_cap = options["search_cap"]
         limit = f"{options['rate_limit']}/min" if options["rate_limit"] else "unlimited"
         self.stdout.write(
             self.style.SUCCESS(
