@@ -81,5 +81,5 @@ urlpatterns = [
     path("metrics/", metrics.MetricsListApi.as_view(), name="metrics-list"),
     # Anything else under /api/v1/ answers in the API's JSON error shape, not Django's HTML 404 page.
     # (?s): a path holding a newline is still an API path (a JSON 404, not the HTML one).
-    re_path(r"(?s)^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
