@@ -77,9 +77,10 @@ class OrderSteps:
         self.progress.step(f"Checking {source.name}")
         chunk: list[tuple] = []
         counts = self.result.lines
-        parse = OrderLineParser().parse
+        parser = OrderLineParser(number_format=source.number_format, has_status="status" in source.present)
+        parse = parser.parse
         for line, values in source:
-            fields, problems = parse(values)
+            fields, problems = parse(values, line)
             if problems:
                 counts.invalid += 1
                 for key, message in problems:
@@ -94,9 +95,24 @@ class OrderSteps:
                 chunk = []
                 gc.collect(1)
         stage.stage_insert(chunk)
-        for number, item, first, repeat in stage.stage_duplicates():
+        self.result.amounts = parser.notes
+        self.result.notices.extend(parser.notes.notices(source.name))
+        repeats = stage.stage_duplicates()
+        for number, item, first, repeat, differing in repeats.conflicts:
             counts.invalid += 1
-            self.error(source, repeat, "so_item_id", f"SO item {item} of order {number} repeats line {first}")
+            self.error(
+                source,
+                repeat,
+                "so_item_id",
+                f"SO item {item} of order {number} is also on line {first} with different values ({differing})",
+            )
+        if repeats.identical:
+            self.result.duplicate_rows += repeats.identical
+            self.result.notices.append(
+                f"{source.name}: {repeats.identical} line(s) repeat an earlier line exactly (same order, SO item id "
+                f"and values) and were imported once: lines {', '.join(map(str, repeats.identical_lines))}"
+                f"{' …' if repeats.identical > len(repeats.identical_lines) else ''}."
+            )
         if self.skip_invalid:
             # A partial order would misstate its revenue: an order with an invalid line is left out whole.
             for number, lines, invalid in stage.stage_remove_invalid_orders():
@@ -111,8 +127,8 @@ class OrderSteps:
         """Write pass: upsert whole orders (and their lines) a batch at a time from the staging table."""
         self.progress.step(f"Importing {source.name}")
         present = source.present
-        self.order_fields = [
-            "status",
+        self.order_fields = ["status"] if "status" in present else []
+        self.order_fields += [
             "date_issued",
             "customer_account_number",
             "customer_id",
@@ -151,7 +167,7 @@ class OrderSteps:
             if values["customer_id"] is None:
                 self.result.orders_without_customer += 1
             if number not in old:
-                new_rows.append({"number": number, **values})
+                new_rows.append({"number": number, "status": lines[0][COL["status"]], **values})
             elif old[number][1] != tuple(values.values()):
                 changed[old[number][0]] = values
         order_ids = {number: pk for number, (pk, _) in old.items()}

@@ -29,6 +29,7 @@ Status = SyncRun.Status
 RUNNERS: dict[str, str] = {
     Kind.COPPER_PULL: "syncs.services.pull.copper_pull_run",
     Kind.CUSTOMER_SYNC: "customers.services.sync.customer_sync_run",
+    Kind.FISHBOWL_IMPORT: "customers.services.import_run.fishbowl_import_run",
     Kind.METRICS_DRY_RUN: "syncs.services.changesets.change_set_build_run",
     Kind.METRICS_APPLY: "syncs.services.changesets.change_set_apply_run",
     Kind.METRICS_ROLLBACK: "syncs.services.changesets.change_set_rollback_run",
