@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from customers.admin_import import fishbowl_import_urls
 from customers.models import (
     AccountNumberOwner,
     CopperCompany,
@@ -151,6 +152,7 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             path("sync/", view(self.sync_start_view), name="customers_customer_sync"),
             path("sync/<int:run_id>/", view(self.sync_preview_view), name="customers_customer_sync_preview"),
             path("conflicts/", view(self.conflicts_view), name="customers_account_number_conflicts"),
+            *fishbowl_import_urls(self),
             *super().get_urls(),
         ]
 
