@@ -97,12 +97,12 @@ def bad_byte_message(name: str, encoding: str, bad: BadByte, column: str) -> str
     where = f"{name} line {bad.line}, column '{column}'" if column else f"{name} line {bad.line}"
     tried = "UTF-8" if encoding == "utf-8-sig" else ENCODING_NAMES.get(encoding, encoding)
     detail = (
-        "the file mixes UTF-8 text with another encoding"
+        f"the file mixes UTF-8 text with another encoding (byte 0x{bad.byte:02X})"
         if encoding == "utf-8-sig"
         else f"byte 0x{bad.byte:02X} is not a {tried} character"
     )
     return (
-        f"{where} (character {bad.character}): cannot be read as text — {detail} (byte 0x{bad.byte:02X}). "
+        f"{where} (character {bad.character}): cannot be read as text — {detail}. "
         "Fix or retype that value, or export the file again as 'CSV UTF-8'."
     )
 

@@ -95,6 +95,8 @@ class CsvSource(RowSource):
         super().__init__(name=name or self.path.name, labels={})
         self.columns = columns
         self.encoding, bad = dialect.encoding_detect(self.path)
+        if bad is not None and bad.byte == 0:
+            raise ImportFileError(dialect.bad_byte_message(self.name, self.encoding, bad, ""))
         first_line = self._first_line()
         self.delimiter, header = dialect.delimiter_detect(first_line, lambda cells: known_count(cells, columns))
         if bad is not None:
