@@ -44,7 +44,8 @@ class FishbowlImportForm(forms.Form):
     orders = forms.FileField(required=False, label="Sales-order line report (CSV)")
     number_format = forms.ChoiceField(choices=NUMBER_FORMATS, initial="auto", label="Amounts written as")
     skip_invalid = forms.BooleanField(
-        required=False, label="Import the valid rows and skip the invalid ones (an order with one is skipped whole)"
+        required=False,
+        label="Import the valid rows and skip the invalid ones (an order with one is skipped whole)",
     )
 
     def clean(self):
@@ -53,7 +54,9 @@ class FishbowlImportForm(forms.Form):
         for name in ("customers", "orders"):
             upload = data.get(name)
             if upload is not None and upload.size > limit * 2**20:
-                self.add_error(name, f"{upload.name} is larger than {limit} MB (FISHBOWL_IMPORT_MAX_UPLOAD_MB).")
+                self.add_error(
+                    name, f"{upload.name} is larger than {limit} MB (FISHBOWL_IMPORT_MAX_UPLOAD_MB)."
+                )
         if not (data.get("customers") or data.get("orders")) and not self.errors:
             raise forms.ValidationError("Choose a customer list, a line report, or both.")
         return data
@@ -66,7 +69,9 @@ def fishbowl_import_urls(model_admin) -> list:
 
 
 def _api_configured() -> bool:
-    return all(getattr(settings, name, "") for name in ("FISHBOWL_URL", "FISHBOWL_USERNAME", "FISHBOWL_PASSWORD"))
+    return all(
+        getattr(settings, name, "") for name in ("FISHBOWL_URL", "FISHBOWL_USERNAME", "FISHBOWL_PASSWORD")
+    )
 
 
 def _may_start(request) -> bool:

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
@@ -125,7 +124,9 @@ class FishbowlClient:
         self.username = username
         self.password = password
         # Never shown: Fishbowl may echo the login body in an error, and a URL may carry user:password.
-        self._secrets = sorted({secret for secret in (password, *url_secrets) if secret}, key=len, reverse=True)
+        self._secrets = sorted(
+            {secret for secret in (password, *url_secrets) if secret}, key=len, reverse=True
+        )
         self.app_id = int(app_id) if str(app_id).isdigit() else app_id
         self.timeout = timeout
         self.app_name = app_name
@@ -213,7 +214,9 @@ class FishbowlClient:
                 f"Fishbowl at {self.base_url} did not answer within {self.timeout:g} s (trying to {action})."
             ) from None
         except requests.RequestException as exc:
-            raise FishbowlRequestError(f"Could not reach Fishbowl at {self.base_url} to {action}: {exc}") from None
+            raise FishbowlRequestError(
+                f"Could not reach Fishbowl at {self.base_url} to {action}: {exc}"
+            ) from None
         if response.status_code >= 400:
             raise self._error(response, action)
         return response

@@ -50,7 +50,9 @@ def amount_parse(raw: Any, places: int, number_format: str = POINT) -> Decimal:
     thousands, decimal = (",", ".") if number_format == POINT else (".", ",")
     if thousands in cleaned:
         if not _GROUPED[number_format].fullmatch(cleaned):
-            raise ValueError(f"{value!r} is not an amount in this file's number format ({FORMATS[number_format]})")
+            raise ValueError(
+                f"{value!r} is not an amount in this file's number format ({FORMATS[number_format]})"
+            )
         cleaned = cleaned.replace(thousands, "")
     if decimal == ",":
         cleaned = cleaned.replace(",", ".")

@@ -143,7 +143,9 @@ def missing_column_message(column: Column, header: list[str]) -> str:
     close: list[str] = []
     for spelling in wanted:
         close += difflib.get_close_matches(spelling, list(normalised), n=1, cutoff=0.5)
-    message = f"required column '{column.label}' is missing (also read as: {', '.join(column.aliases) or '-'})"
+    message = (
+        f"required column '{column.label}' is missing (also read as: {', '.join(column.aliases) or '-'})"
+    )
     if close:
         best = max(close, key=lambda n: max(difflib.SequenceMatcher(None, n, w).ratio() for w in wanted))
         message += f"; did you mean '{normalised[best]}'?"

@@ -86,7 +86,9 @@ def customer_parse(values: dict[str, Any], account_key: str | None = None) -> tu
     fields: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     if account_key == "id":
-        key = "fishbowl_id" if text(values.get("fishbowl_id")) or "account_key" not in values else "account_key"
+        key = (
+            "fishbowl_id" if text(values.get("fishbowl_id")) or "account_key" not in values else "account_key"
+        )
         raw = text(values.get(key))
         fields["fishbowl_id"] = fields["account_number"] = None
         if not raw:
@@ -237,7 +239,9 @@ class OrderLineParser:
         if quantity and abs(quantity * unit - total) > CENT:
             notes.mismatched += 1
             if len(notes.mismatch_lines) < SHOWN_LINES:
-                notes.mismatch_lines.append(f"line {line}: {quantity.normalize():f} × {unit.normalize():f} ≠ {total}")
+                notes.mismatch_lines.append(
+                    f"line {line}: {quantity.normalize():f} × {unit.normalize():f} ≠ {total}"
+                )
 
 
 def order_line_parse(values: dict[str, Any], **options: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -98,9 +98,15 @@ class CsvSource(RowSource):
         if bad is not None and bad.byte == 0:
             raise ImportFileError(dialect.bad_byte_message(self.name, self.encoding, bad, ""))
         first_line = self._first_line()
-        self.delimiter, header = dialect.delimiter_detect(first_line, lambda cells: known_count(cells, columns))
+        self.delimiter, header = dialect.delimiter_detect(
+            first_line, lambda cells: known_count(cells, columns)
+        )
         if bad is not None:
-            cells = next(csv.reader([bad.line_prefix], delimiter=self.delimiter), [""]) if bad.line_prefix else [""]
+            cells = (
+                next(csv.reader([bad.line_prefix], delimiter=self.delimiter), [""])
+                if bad.line_prefix
+                else [""]
+            )
             column = header[len(cells) - 1].strip() if len(cells) <= len(header) else ""
             raise ImportFileError(dialect.bad_byte_message(self.name, self.encoding, bad, column))
         self.width = len(header)
@@ -136,7 +142,9 @@ class CsvSource(RowSource):
         shown = ", ".join(f"'{cell.strip()}'" for cell in header[:20] if cell.strip()) or "(empty)"
         self.problems.append(
             ImportProblem(
-                self.name, 1, "",
+                self.name,
+                1,
+                "",
                 f"no known column in the header line (read {shown}); is this the right export? "
                 f"Expected columns such as {expected}.",
             )  # fmt: skip
@@ -149,9 +157,7 @@ class CsvSource(RowSource):
                 column = by_key[group[0]]
                 message = missing_column_message(column, header)
                 if len(group) > 1:
-                    message = message.replace(
-                        "is missing", f"(or '{by_key[group[1]].label}') is missing", 1
-                    )
+                    message = message.replace("is missing", f"(or '{by_key[group[1]].label}') is missing", 1)
                 self.problems.append(ImportProblem(self.name, 1, column.label, message))
         if self.columns is not CUSTOMER_COLUMNS and "status" not in self._indexes:
             status = SalesOrder.Status(getattr(settings, "FISHBOWL_DEFAULT_ORDER_STATUS", 20)).label
@@ -159,12 +165,12 @@ class CsvSource(RowSource):
                 f"{self.name}: no status column; new orders get the status {status} "
                 "(FISHBOWL_DEFAULT_ORDER_STATUS) and orders already in copperhub keep theirs."
             )
-        if self.columns is CUSTOMER_COLUMNS and account_key == "id" and "fishbowl_id" in self._indexes:
-            if "account_key" in self._indexes:
-                self.notices.append(
-                    f"{self.name}: the account key is the customer id (FISHBOWL_ACCOUNT_KEY = id), read from "
-                    f"'{self.labels['fishbowl_id']}'; '{self.labels['account_key']}' is not used as the key."
-                )
+        both = "fishbowl_id" in self._indexes and "account_key" in self._indexes
+        if self.columns is CUSTOMER_COLUMNS and account_key == "id" and both:
+            self.notices.append(
+                f"{self.name}: the account key is the customer id (FISHBOWL_ACCOUNT_KEY = id), read from "
+                f"'{self.labels['fishbowl_id']}'; '{self.labels['account_key']}' is not used as the key."
+            )
         if unknown:
             self.notices.append(f"{self.name}: columns ignored: {', '.join(unknown)}")
 
@@ -218,12 +224,14 @@ class CsvSource(RowSource):
             if "field larger than field limit" in str(exc):
                 raise ImportFileError(
                     f"{self.name} line {line}: a value longer than {csv.field_size_limit():,} characters starts "
-                    "on this line — most likely a quote (\") opened there is never closed, so the rest of the "
+                    'on this line — most likely a quote (") opened there is never closed, so the rest of the '
                     "file was read as one value. Check the quotes on that line."
                 ) from exc
             raise ImportFileError(f"{self.name} line {line}: cannot be read as CSV ({exc}).") from exc
         except UnicodeDecodeError as exc:  # the bytes were checked up front; a file changed since
-            raise ImportFileError(f"{self.name} near line {state['start']}: cannot be read as text ({exc}).") from exc
+            raise ImportFileError(
+                f"{self.name} near line {state['start']}: cannot be read as text ({exc})."
+            ) from exc
 
     def _unclosed_quote(self, row: list[str], start: int, end: int) -> None:
         """A row spanning lines is a quoted value with line breaks (an address) — unless its width is wrong

@@ -110,7 +110,9 @@ def fishbowl_import_run(*, run: SyncRun, progress: Progress) -> None:
     if result.error_count and not result.written and not result.dry_run:
         shown = "; ".join(str(p) for p in result.errors[:3])
         more = f" (and {result.error_count - 3} more, in the log)" if result.error_count > 3 else ""
-        raise ImportRefused(f"{result.error_count} problem(s) in the input; nothing was imported: {shown}{more}")
+        raise ImportRefused(
+            f"{result.error_count} problem(s) in the input; nothing was imported: {shown}{more}"
+        )
     heading = "Dry run, nothing written. Would have: " if result.dry_run else "Imported: "
     progress.set_message(heading + summary)
     progress.flush()
@@ -152,7 +154,11 @@ def fishbowl_upload_paths(*, token: str) -> dict[str, Path]:
     if not (len(token) == 24 and all(c in "0123456789abcdef" for c in token)):
         return {}
     directory = upload_root() / token
-    return {kind: directory / f"{kind}.csv" for kind in ("customers", "orders") if (directory / f"{kind}.csv").exists()}
+    return {
+        kind: directory / f"{kind}.csv"
+        for kind in ("customers", "orders")
+        if (directory / f"{kind}.csv").exists()
+    }
 
 
 def _uploads_prune(root: Path) -> None:

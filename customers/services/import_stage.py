@@ -130,7 +130,8 @@ def stage_duplicates(*, shown: int = 5) -> Repeats:
             remove.append((row[0], row[line]))
             continue
         differing = [
-            f"{name}: {a} ≠ {b}" for name, a, b in zip(_FIELD_COLUMNS, original[values], row[values], strict=True)
+            f"{name}: {a} ≠ {b}"
+            for name, a, b in zip(_FIELD_COLUMNS, original[values], row[values], strict=True)
             if a != b
         ]
         found.conflicts.append((key[0], key[1], original[line], row[line], "; ".join(differing[:3])))

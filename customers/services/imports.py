@@ -245,7 +245,11 @@ class _Importer(OrderSteps):
         seen_numbers: dict[str, int] = {}
         seen_ids: dict[int, int] = {}
         pending: list[tuple[int, dict[str, Any]]] = []
-        key = "account_key" if account_key_setting() == "number" or "fishbowl_id" not in source.present else "fishbowl_id"
+        key = (
+            "account_key"
+            if account_key_setting() == "number" or "fishbowl_id" not in source.present
+            else "fishbowl_id"
+        )
         for line, values in source:
             fields, problems = customer_parse(values)
             number, fishbowl_id = fields["account_number"], fields.get("fishbowl_id")

@@ -16,6 +16,7 @@ def account_number_key(settings):
     """These files come from a shop whose Copper Account Order ID holds Fishbowl's customer number."""
     settings.FISHBOWL_ACCOUNT_KEY = "number"
 
+
 CUSTOMER_HEADER = "Customer ID,Account Number,Name,Account Type,Default Sales Rep,Active"
 CUSTOMERS = [
     '1,"1,160",Acme Supply,wholesale,jsmith,checked',
@@ -405,9 +406,18 @@ def test_a_file_that_is_neither_utf8_nor_windows_1252_is_refused_naming_line_and
     path = tmp_path / "broken.csv"
     # UTF-8 text (é) with a stray byte later on: no single encoding reads it.
     row = ORDERS[0].replace("Acme Supply", "Acm\xe9 Supply").encode("utf-8")
-    path.write_bytes(ORDER_HEADER.encode() + b"\n" + row + b"\n" + ORDERS[1].replace("Acme", "Ac\xe9me").encode("latin-1") + b"\n")
+    path.write_bytes(
+        ORDER_HEADER.encode()
+        + b"\n"
+        + row
+        + b"\n"
+        + ORDERS[1].replace("Acme", "Ac\xe9me").encode("latin-1")
+        + b"\n"
+    )
 
-    with pytest.raises(CommandError, match=r"broken.csv line 3, column 'Customer' \(character \d+\): cannot be read"):
+    with pytest.raises(
+        CommandError, match=r"broken.csv line 3, column 'Customer' \(character \d+\): cannot be read"
+    ):
         call_command("fishbowl_import", "--orders", str(path))
 
     assert counts() == (0, 0, 0, 0, 0, 0)

@@ -91,7 +91,9 @@ def test_an_upload_over_the_size_limit_is_refused(admin_client, settings):
     response = preview(admin_client)
 
     assert "is larger than 0 MB" in response.content.decode()
-    assert not (Path(settings.VAR_DIR) / "imports").exists() or not any((Path(settings.VAR_DIR) / "imports").iterdir())
+    assert not (Path(settings.VAR_DIR) / "imports").exists() or not any(
+        (Path(settings.VAR_DIR) / "imports").iterdir()
+    )
 
 
 def test_confirm_starts_a_recorded_fishbowl_import_run_that_opens_the_progress_page(admin_client, staff_user):
@@ -102,7 +104,9 @@ def test_confirm_starts_a_recorded_fishbowl_import_run_that_opens_the_progress_p
     })  # fmt: skip
 
     run = SyncRun.objects.get(kind=SyncRun.Kind.FISHBOWL_IMPORT)
-    assert response.status_code == 302 and response["Location"] == reverse("admin:syncs_syncrun_progress", args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:syncs_syncrun_progress", args=[run.pk]
+    )
     assert (run.status, run.started_by) == (SyncRun.Status.QUEUED, staff_user)
 
     sync_run_execute(run_id=run.pk)
@@ -113,7 +117,10 @@ def test_confirm_starts_a_recorded_fishbowl_import_run_that_opens_the_progress_p
     assert run.counts["lines_created"] == 6 and run.counts["duplicate_rows"] == 1
     assert SalesOrderLine.objects.count() == 6
     history = SalesOrderLine.history.first()
-    assert (history.history_user, history.history_change_reason) == (staff_user, f"fishbowl import run #{run.pk}")
+    assert (history.history_user, history.history_change_reason) == (
+        staff_user,
+        f"fishbowl import run #{run.pk}",
+    )
     assert run.log_entries.filter(level="info", message__contains="line_report_a.csv").exists()
 
 
@@ -229,7 +236,9 @@ def test_the_password_never_reaches_a_message_log_or_run_when_fishbowl_echoes_th
 def test_credentials_in_the_fishbowl_url_never_reach_a_message_log_or_run(fishbowl_settings, capsys, caplog):
     caplog.set_level(logging.DEBUG)
     fishbowl_settings.FISHBOWL_URL = f"http://copperhub:{URL_PASSWORD}@fishbowl.lan:2456"
-    responses.post(f"{BASE}/api/login", body=requests.ConnectionError(f"refused http://copperhub:{URL_PASSWORD}@x"))
+    responses.post(
+        f"{BASE}/api/login", body=requests.ConnectionError(f"refused http://copperhub:{URL_PASSWORD}@x")
+    )
 
     with pytest.raises(CommandError) as error:
         call_command("fishbowl_import", "--from-api")

@@ -74,7 +74,9 @@ def test_a_file_whose_amounts_read_two_ways_is_refused_unless_the_format_is_chos
     assert chosen.written and SalesOrderLine.objects.get().unit_price == Decimal("1.25")
 
 
-def test_a_value_in_the_other_format_after_the_first_rows_is_a_problem_not_a_misreading(tmp_path, monkeypatch):
+def test_a_value_in_the_other_format_after_the_first_rows_is_a_problem_not_a_misreading(
+    tmp_path, monkeypatch
+):
     monkeypatch.setattr("customers.fishbowl_csv.sources.SAMPLE_ROWS", 3)  # the format is told from 3 rows
     rows = [f"S{i};01-02-2025;Fulfilled;1160;BenW;1;CB-6;1;2,50;2,50" for i in range(3)]
     rows.append("S9;01-02-2025;Fulfilled;1160;BenW;1;CB-6;1;2,50;1,234.50")
@@ -124,7 +126,9 @@ def test_a_bad_byte_on_line_3_is_reported_on_line_3_with_its_column(tmp_path):
     with pytest.raises(ImportFileError) as error:
         fishbowl_import(orders_path=path)
 
-    assert str(error.value).startswith("report.csv line 3, column 'Sales Rep' (character 33): cannot be read as text")
+    assert str(error.value).startswith(
+        "report.csv line 3, column 'Sales Rep' (character 33): cannot be read as text"
+    )
     assert nothing_written()
 
 
@@ -133,7 +137,10 @@ def test_a_byte_windows_1252_does_not_define_is_reported_where_it_is(tmp_path):
     text = HEADER.replace(";", ",") + "\nS1,01-02-2025,Fulfilled,1160,BenW,1,CB-6,1,2.50,2.50\n"
     path.write_bytes(text.encode() + b"S2,01-02-2025,Fulfilled,1160,Ren\xe9e,1,CB\x81,1,2.50,2.50\n")
 
-    with pytest.raises(ImportFileError, match=r"report.csv line 3, column 'Product' \(character 40\).*byte 0x81 is not a Windows-1252 character"):
+    with pytest.raises(
+        ImportFileError,
+        match=r"report.csv line 3, column 'Product' \(character 40\).*byte 0x81 is not a Windows-1252 character",
+    ):
         fishbowl_import(orders_path=path)
 
 
@@ -181,9 +188,13 @@ def test_a_semicolon_file_is_read_as_one(tmp_path):
 
 
 def test_a_file_with_another_delimiter_is_named_as_such_in_one_error(tmp_path):
-    path = report(tmp_path, ["S1|01-02-2025|Fulfilled|1160|BenW|1|CB-6|1|2.50|2.50"], header=HEADER.replace(";", "|"))
+    path = report(
+        tmp_path, ["S1|01-02-2025|Fulfilled|1160|BenW|1|CB-6|1|2.50|2.50"], header=HEADER.replace(";", "|")
+    )
 
-    with pytest.raises(ImportFileError, match=r"^report.csv line 1: the columns seem to be separated by '\|'"):
+    with pytest.raises(
+        ImportFileError, match=r"^report.csv line 1: the columns seem to be separated by '\|'"
+    ):
         fishbowl_import(orders_path=path)
 
 

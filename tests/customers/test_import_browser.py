@@ -38,7 +38,9 @@ def worker(monkeypatch, settings, tmp_path):
 def test_upload_preview_confirm_progress_and_summary(live_server, staff_user, worker, browser_page, tmp_path):
     counts = demo_world_write(out_dir=tmp_path / "demo", seed=7, companies=300)
     page = browser_page
-    page.goto(f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:customers_fishbowlcustomer_changelist')}")
+    page.goto(
+        f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:customers_fishbowlcustomer_changelist')}"
+    )
     page.fill("#id_username", "alice")
     page.fill("#id_password", "alice-password")
     page.click("input[type=submit]")

@@ -25,7 +25,12 @@ def test_the_customer_list_is_keyed_by_customer_number_as_the_fishbowl_id():
 
     assert not result.errors
     acme = FishbowlCustomer.objects.get(account_number="1160")
-    assert (acme.fishbowl_id, acme.name, acme.account_type, acme.sales_rep) == (1160, "Acme Supply", "wholesale", "BenW")
+    assert (acme.fishbowl_id, acme.name, acme.account_type, acme.sales_rep) == (
+        1160,
+        "Acme Supply",
+        "wholesale",
+        "BenW",
+    )
     assert acme.billing_address == "12 Main St\nSpringfield, IL"
     assert FishbowlCustomer.objects.get(account_number="1377").is_active is False
 
@@ -68,7 +73,11 @@ def test_family_b_dates_with_a_time_and_parenthesised_discounts():
     result = fishbowl_import(customers_path=CUSTOMERS, orders_path=FIXTURES / "line_report_b.csv")
 
     order = SalesOrder.objects.get(number="50201")
-    assert (str(order.date_issued), order.fishbowl_id, order.customer_name) == ("2025-03-04", 9101, "Acme Supply")
+    assert (str(order.date_issued), order.fishbowl_id, order.customer_name) == (
+        "2025-03-04",
+        9101,
+        "Acme Supply",
+    )
     assert line("50202", 1).line_type == LineType.CC_PROCESSING
     assert line("50202", 3).total_price == Decimal("-19.90")
     assert "Negative amounts: 1 line(s), 1 in parentheses; negative quantities: 0" in result.summary()
@@ -101,7 +110,12 @@ def test_a_report_without_status_leaves_the_status_of_orders_already_imported(tm
 def test_the_same_order_and_item_with_different_values_is_an_error_naming_both_lines(tmp_path):
     text = (FIXTURES / "line_report_a.csv").read_text()
     path = tmp_path / "report.csv"
-    path.write_text(text.rstrip("\n").rsplit("\n", 1)[0] + "\n" + text.rstrip("\n").rsplit("\n", 1)[1].replace("-$720.00,-$720.00", "-$700.00,-$700.00") + "\n")
+    path.write_text(
+        text.rstrip("\n").rsplit("\n", 1)[0]
+        + "\n"
+        + text.rstrip("\n").rsplit("\n", 1)[1].replace("-$720.00,-$720.00", "-$700.00,-$700.00")
+        + "\n"
+    )
 
     result = fishbowl_import(orders_path=path)
 

@@ -71,7 +71,9 @@ class Command(BaseCommand):
         run.refresh_from_db()
         result = fishbowl_import_result(run_id=run.pk)
         if run.status == SyncRun.Status.QUEUED or run.is_active:
-            raise CommandError(f"Fishbowl import run #{run.pk} was taken by a worker; follow it in the admin.")
+            raise CommandError(
+                f"Fishbowl import run #{run.pk} was taken by a worker; follow it in the admin."
+            )
         if result is not None:
             for notice in result.notices:
                 self.stdout.write(f"Note: {notice}")
