@@ -35,17 +35,27 @@ class AmountFormatError(ValueError):
 
 
 def _clean(value: str) -> str:
-    cleaned = value.translate(_STRIP)
-    if cleaned.startswith("(") and cleaned.endswith(")"):
+    cleaned = value.replace("$", "").replace(" ", "")
+    if "'" in cleaned or not cleaned.isascii():  # other currency signs, no-break or thin spaces, 1'234.50
+        cleaned = cleaned.translate(_STRIP)
+        if cleaned.startswith("-"):
+            cleaned = "-" + cleaned[1:].lstrip("$€£")
+    if cleaned[:1] == "(" and cleaned[-1:] == ")":
         cleaned = "-" + cleaned[1:-1].lstrip("-")
-    if cleaned.startswith("-"):
-        cleaned = "-" + cleaned[1:].lstrip("$€£")
     return cleaned
 
 
 def amount_parse(raw: Any, places: int, number_format: str = POINT) -> Decimal:
     """One amount (text in ``number_format``, or a number from the API), rounded to the column's places."""
     value = raw.strip() if raw.__class__ is str else ("" if raw is None else str(raw).strip())
+    decimal_sign = "." if number_format == POINT else ","
+    if value.replace(decimal_sign, "", 1).isdigit() and value.isascii():  # the common case: digits, one sign
+        amount = Decimal(value if decimal_sign == "." else value.replace(",", "."))
+        return (
+            amount.quantize(_PLACES[places], rounding=ROUND_HALF_UP)
+            if amount < _MAX_AMOUNT
+            else _too_large(value)
+        )
     cleaned = _clean(value)
     thousands, decimal = (",", ".") if number_format == POINT else (".", ",")
     if thousands in cleaned:
@@ -66,6 +76,10 @@ def amount_parse(raw: Any, places: int, number_format: str = POINT) -> Decimal:
     if abs(amount) >= _MAX_AMOUNT:
         raise ValueError(f"{value!r} is too large")
     return amount
+
+
+def _too_large(value: str) -> Decimal:
+    raise ValueError(f"{value!r} is too large")
 
 
 @lru_cache(maxsize=8)

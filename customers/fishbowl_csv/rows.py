@@ -169,6 +169,7 @@ class OrderLineParser:
         account_key: str | None = None,
         default_status: int | None = None,
         has_status: bool = True,
+        customer_id_fallback: bool = False,
     ) -> None:
         quantity, money = amount_parsers(number_format)
         self.account_key = account_key or account_key_setting()
@@ -179,7 +180,12 @@ class OrderLineParser:
         head: tuple = (("number", _text(64), True, None),)
         if has_status:
             head += (("status", parse_status, True, None),)
-        self.head = head + (("date_issued", parse_date, False, None),)
+        head += (
+            ("date_issued", parse_date, False, None),
+            ("account_number", parse_account_number, True, None),
+        )
+        # With the id key, a line without an Account ID value is keyed by its Customer ID.
+        self.customer_id_fallback = customer_id_fallback and self.account_key == "id"
         self.tail = (
             ("sales_person", _text(64), False, ""),
             ("so_id", parse_int, False, None),
@@ -193,23 +199,14 @@ class OrderLineParser:
             ("description", _text(512), False, ""),
             ("total_cost", money, False, Decimal("0.00")),
         )
-
-    def _account(self, values: dict[str, Any], fields: dict, problems: list) -> None:
-        key = "account_number"
-        if self.account_key == "id" and not text(values.get(key)) and "customer_id" in values:
-            key = "customer_id"  # no Account ID column (or an empty one): the customer id is the key
-        try:
-            fields["account_number"] = parse_account_number(values.get(key))
-        except ValueError as exc:
-            fields["account_number"] = None
-            problems.append((key, str(exc)))
+        self.spec = head + self.tail
 
     def parse(self, values: dict[str, Any], line: int = 0) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fields: dict[str, Any] = {}
         problems: list[tuple[str, str]] = []
-        _read(values, self.head, fields, problems)
-        self._account(values, fields, problems)
-        _read(values, self.tail, fields, problems)
+        if self.customer_id_fallback and not text(values.get("account_number")):
+            values["account_number"] = values.get("customer_id")
+        _read(values, self.spec, fields, problems)
         if not self.has_status:
             fields["status"] = self.default_status
         status = fields["status"]

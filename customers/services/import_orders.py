@@ -77,7 +77,11 @@ class OrderSteps:
         self.progress.step(f"Checking {source.name}")
         chunk: list[tuple] = []
         counts = self.result.lines
-        parser = OrderLineParser(number_format=source.number_format, has_status="status" in source.present)
+        parser = OrderLineParser(
+            number_format=source.number_format,
+            has_status="status" in source.present,
+            customer_id_fallback="customer_id" in source.present,
+        )
         parse = parser.parse
         for line, values in source:
             fields, problems = parse(values, line)

@@ -107,11 +107,10 @@ def stage_duplicates(*, shown: int = 5) -> Repeats:
     (the line imports once); a repeat with other values is marked invalid and reported with both lines.
     Two statements whatever the number of repeats (the real exports repeat a few rows)."""
     _execute(f"CREATE INDEX {TABLE}_order ON {TABLE} (number, line_no)")
-    _execute(f"CREATE INDEX {TABLE}_item ON {TABLE} (number, so_item_id)")
     rows = _execute(
-        f"SELECT {', '.join(COLUMNS)} FROM {TABLE} s WHERE invalid = 0 AND EXISTS ("  # noqa: S608
-        f"SELECT 1 FROM {TABLE} t WHERE t.number = s.number AND t.so_item_id = s.so_item_id "
-        "AND t.invalid = 0 AND t.line_no <> s.line_no) ORDER BY number, so_item_id, line_no"
+        f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE invalid = 0 AND (number, so_item_id) IN ("  # noqa: S608
+        f"SELECT number, so_item_id FROM {TABLE} WHERE invalid = 0 GROUP BY number, so_item_id "
+        "HAVING COUNT(*) > 1) ORDER BY number, so_item_id, line_no"
     )
     found = Repeats()
     first: dict[tuple[str, int], tuple] = {}
