@@ -141,7 +141,9 @@ def fishbowl_real_files_write(directory: Path, *, lines: int, seed: int = 7) -> 
         for index in range(1, customers + 1):
             names[index] = f"Café {index}"
             kind = rng.choices(["Wholesale", "Distributor", "retail"], [81, 13, 6])[0]
-            writer.writerow([index, names[index], kind, rng.choice(REPS), rng.choice(["true", "Checked", "1"])])
+            writer.writerow(
+                [index, names[index], kind, rng.choice(REPS), rng.choice(["true", "Checked", "1"])]
+            )
     with orders_path.open("w", **options) as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(REAL_ORDER_HEADER)
