@@ -63,10 +63,17 @@ class OrderSteps:
     ``history`` (kwargs for the simple-history bulk helpers) and ``error(source, line, key, message)``."""
 
     def _save(self, model, creates, updates, changed, counts: EntityCounts) -> None:
+        """Write with history; a dry run (rolled back anyway) inserts without history and only counts updates,
+        which is what keeps the admin preview fast."""
         if creates:
-            bulk_create_with_history(creates, model, **self.history)
+            if self.dry_run:
+                model._default_manager.bulk_create(creates, batch_size=500)
+            else:
+                bulk_create_with_history(creates, model, **self.history)
             counts.created += len(creates)
-        if updates:
+        if updates and self.dry_run:
+            counts.updated += len(updates)
+        elif updates:
             fields = sorted(changed) + (["updated_at"] if hasattr(model, "updated_at") else [])
             bulk_update_with_history(updates, model, fields, batch_size=500, **self.history)
             counts.updated += len(updates)
@@ -207,7 +214,9 @@ class OrderSteps:
                     counts.unchanged += 1
         self._insert(SalesOrderLine, new_rows, ("order_id", "so_item_id"), self.batch_lines)
         self._update(SalesOrderLine, changed, counts)
-        if old:  # lines of these orders that the file no longer has
+        if old and self.dry_run:
+            counts.deleted += len(old)
+        elif old:  # lines of these orders that the file no longer has
             vanished = list(SalesOrderLine.objects.filter(pk__in=[pk for pk, _ in old.values()]))
             for line in vanished:
                 line._change_reason = self.reason
@@ -222,7 +231,14 @@ class OrderSteps:
         counts.created += len(rows)
         user_id = self.user.pk if self.user is not None else None
         return stage.insert_with_history(
-            model, rows, key=key, lookup=lookup, now=self.now, reason=self.reason, user_id=user_id
+            model,
+            rows,
+            key=key,
+            lookup=lookup,
+            now=self.now,
+            reason=self.reason,
+            user_id=user_id,
+            history=not self.dry_run,
         )
 
     def _update(self, model, changed: dict[int, dict[str, Any]], counts: EntityCounts) -> None:

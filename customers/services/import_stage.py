@@ -197,12 +197,13 @@ def insert_with_history(
     now,
     reason: str,
     user_id: int | None,
+    history: bool = True,
 ) -> dict[Any, int]:
     """Insert ``rows`` (attname → value; missing fields take their defaults) and a ``+`` history row each.
 
     ``key`` names the attnames of a unique key; the new primary keys are read back from ``lookup``, a queryset
     that includes the new rows (extra rows are ignored). Returns ``{key: pk}`` of the inserted rows (key: the value of a one-field key, else a tuple).
-    Auto-now fields get ``now``.
+    Auto-now fields get ``now``. ``history=False`` (a dry run) writes the rows only.
     """
     if not rows:
         return {}
@@ -224,6 +225,8 @@ def insert_with_history(
         found_key = found_key[0] if len(key) == 1 else tuple(found_key)
         if found_key in wanted:
             pks[found_key] = pk
+    if not history:  # a dry run: rolled back, nobody reads its history
+        return pks
 
     history = model.history.model  # type: ignore[attr-defined]
     pk_name = model._meta.pk.attname
