@@ -3,7 +3,9 @@
 One ``requests.Session``; every call has a timeout (``FISHBOWL_TIMEOUT_SECONDS``). Failures are typed and worded
 for the person who has to fix them: bad credentials, MFA required, an integration Fishbowl has not approved,
 anything else with Fishbowl's own message. Use the client as a context manager: it logs in on entry and always
-logs out on exit (Fishbowl counts sessions against the licence).
+logs out on exit (Fishbowl counts sessions against the licence). A data query sends its SQL as the ``query``
+URL parameter of a GET (a GET body is dropped by some proxies). The password, and any ``user:password`` in the
+URL (which is stripped from it), are replaced by ``***`` in every error: Fishbowl may echo the login body.
 
 ``customer_rows`` and ``order_line_rows`` read the same data as the two CSV exports and yield rows keyed like
 ``customers.fishbowl_csv`` column keys, so the import treats both sources alike.

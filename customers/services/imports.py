@@ -17,6 +17,11 @@ Contract and side effects:
   fields. Lines of an order that the file contains but that are no longer in it are deleted (with history);
   orders and customers absent from the file are left alone (an export may cover only a period).
 - ``skip_invalid``: invalid customer rows are skipped; an order with any invalid line is skipped whole.
+- A line that repeats an earlier one exactly (order, SO item id and every value) imports once (a notice counts
+  them); the same order and SO item id with other values is an error naming both lines. A line report without
+  a status column gives new orders ``FISHBOWL_DEFAULT_ORDER_STATUS`` and leaves existing orders' status alone.
+- The account key (``FISHBOWL_ACCOUNT_KEY``: the Fishbowl customer ``id`` or its ``number``) decides which
+  value becomes a customer's and an order's account number, on the CSV and the API path alike.
 """
 
 from __future__ import annotations
