@@ -222,3 +222,49 @@ def import_benchmark(*, orders: int, shape: str = "canonical") -> dict:
         figures["order lines in database"] = SalesOrderLine.objects.count()
         figures["history rows of lines"] = SalesOrderLine.history.count()
     return figures
+
+
+@benchmark(
+    "import_preview",
+    arguments={
+        "--companies": {"type": int, "default": 1662, "help": "demo world size (make demo's default)"}
+    },
+)
+def import_preview_benchmark(*, companies: int) -> dict:
+    """The admin's "Import from Fishbowl" with the demo world's two files: upload + dry-run preview, then confirm
+    until the progress page answers (scratch database, the admin driven through Django's test client)."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client, override_settings
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from customers.demo import demo_world_write
+
+    url = "/admin/customers/fishbowlcustomer/import/"
+    names = {"customers": "fishbowl_customers.csv", "orders": "fishbowl_sales_order_lines.csv"}
+    figures: dict = {"companies": companies}
+    setup_test_environment()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="copperhub-preview-") as tmp,
+            scratch_database(),
+            override_settings(VAR_DIR=Path(tmp) / "var", ALLOWED_HOSTS=["*"]),
+        ):
+            figures.update(demo_world_write(out_dir=Path(tmp), seed=7, companies=companies))
+            client = Client()
+            client.force_login(get_user_model().objects.create_superuser("bench", "bench@example.com", "x"))
+            for attempt in (1, 2, 3):
+                files = {k: SimpleUploadedFile(n, (Path(tmp) / n).read_bytes()) for k, n in names.items()}
+                with Measure() as measure:
+                    response = client.post(url, {"action": "preview", "number_format": "auto", **files})
+                if response.status_code != 200 or "result" not in response.context:
+                    raise RuntimeError(f"the preview failed: {response.status_code}")
+                figures[f"preview {attempt} seconds"] = round(measure.seconds, 2)
+            data = {"action": "confirm", "token": response.context["token"], "number_format": "auto"}
+            with Measure() as measure:
+                progress = client.get(client.post(url, data)["Location"])
+            figures["confirm → progress page seconds"] = round(measure.seconds, 2)
+            figures["progress page status"] = progress.status_code
+    finally:
+        teardown_test_environment()
+    return figures
