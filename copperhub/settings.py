@@ -256,6 +256,13 @@ FISHBOWL_USERNAME = os.environ.get("FISHBOWL_USERNAME", "")
 FISHBOWL_PASSWORD = os.environ.get("FISHBOWL_PASSWORD", "")
 FISHBOWL_APP_ID = os.environ.get("FISHBOWL_APP_ID", "")
 FISHBOWL_TIMEOUT_SECONDS = env_float("FISHBOWL_TIMEOUT_SECONDS", 30.0)
+# Which Fishbowl value Copper's "Account Order ID" holds: the customer id ("id") or customer.number ("number").
+FISHBOWL_ACCOUNT_KEY = os.environ.get("FISHBOWL_ACCOUNT_KEY", "id").strip().lower()
+# Extra header spellings per import column, e.g. {"product_number": ["Part #"]} (README: Fishbowl exports).
+FISHBOWL_COLUMN_ALIASES: dict[str, list[str]] = {}
+# The status given to orders of a line report that has no status column.
+FISHBOWL_DEFAULT_ORDER_STATUS = env_int("FISHBOWL_DEFAULT_ORDER_STATUS", 20)
+FISHBOWL_IMPORT_MAX_UPLOAD_MB = env_int("FISHBOWL_IMPORT_MAX_UPLOAD_MB", 200)
 
 # --- Copper -----------------------------------------------------------------------------------------------
 COPPER_API_KEY = os.environ.get("COPPER_API_KEY", "")

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from copper.models import CopperCompany
+from customers.admin_import import fishbowl_import_urls
 from customers.models import AccountNumberOwner, FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import (
     account_number_conflicts,
@@ -92,6 +93,7 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             path("sync/", view(self.sync_start_view), name="customers_customer_sync"),
             path("sync/<int:run_id>/", view(self.sync_preview_view), name="customers_customer_sync_preview"),
             path("conflicts/", view(self.conflicts_view), name="customers_account_number_conflicts"),
+            *fishbowl_import_urls(self),
             *super().get_urls(),
         ]
 

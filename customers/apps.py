@@ -6,6 +6,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: services import models, which exist only once apps are ready.
+        from customers.services.import_run import fishbowl_import_run
         from customers.services.sync import customer_sync_run
         from syncs.models import SyncRun
         from syncs.registry import RunKind, StartButton, run_kind_register
@@ -19,5 +20,14 @@ class CustomersConfig(AppConfig):
                     StartButton("customer_sync_dry_run", "Customer sync (dry run)", {"apply": False}),
                     StartButton("customer_sync_apply", "Customer sync (apply)", {"apply": True}),
                 ),
+            )
+        )
+        run_kind_register(
+            RunKind(
+                kind=SyncRun.Kind.FISHBOWL_IMPORT,
+                runner=fishbowl_import_run,
+                # It writes customers and their orders: the permission to change customers.
+                permission="customers.change_fishbowlcustomer",
+                started_elsewhere="Started from Fishbowl customers → Import from Fishbowl (or fishbowl_import).",
             )
         )

@@ -3,7 +3,9 @@
 One ``requests.Session``; every call has a timeout (``FISHBOWL_TIMEOUT_SECONDS``). Failures are typed and worded
 for the person who has to fix them: bad credentials, MFA required, an integration Fishbowl has not approved,
 anything else with Fishbowl's own message. Use the client as a context manager: it logs in on entry and always
-logs out on exit (Fishbowl counts sessions against the licence).
+logs out on exit (Fishbowl counts sessions against the licence). A data query sends its SQL as the ``query``
+URL parameter of a GET (a GET body is dropped by some proxies). The password, and any ``user:password`` in the
+URL (which is stripped from it), are replaced by ``***`` in every error: Fishbowl may echo the login body.
 
 ``customer_rows`` and ``order_line_rows`` read the same data as the two CSV exports and yield rows keyed like
 ``customers.fishbowl_csv`` column keys, so the import treats both sources alike.
@@ -15,6 +17,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -27,7 +30,7 @@ PAGE_SIZE = 5000
 
 # [confirmed tables/columns: external-systems.md; inferred: soitemtype, so.salesman holding the username]
 CUSTOMERS_SQL = """
-SELECT c.id AS fishbowl_id, c.number AS account_number, c.name AS name, at.name AS account_type,
+SELECT c.id AS fishbowl_id, c.number AS account_key, c.name AS name, at.name AS account_type,
        su.userName AS sales_rep, c.activeFlag AS active
 FROM customer c
 LEFT JOIN account a ON a.id = c.accountId
@@ -38,7 +41,7 @@ ORDER BY c.id
 
 ORDER_LINES_SQL = """
 SELECT so.num AS number, so.id AS so_id, so.dateIssued AS date_issued, so.statusId AS status,
-       c.id AS customer_id, c.number AS account_number, c.name AS customer_name,
+       c.id AS customer_id, {account_key} AS account_number, c.name AS customer_name,
        so.salesman AS sales_person, su.userName AS default_sales_rep,
        soitem.id AS so_item_id, COALESCE(p.num, soitem.productNum) AS product_number,
        soitem.description AS description, soitemtype.name AS item_type,
@@ -53,7 +56,9 @@ LEFT JOIN sysuser su ON su.id = c.defaultSalesmanId
 ORDER BY so.num, soitem.id
 """.strip()
 
-CUSTOMER_KEYS = ("fishbowl_id", "account_number", "name", "account_type", "sales_rep", "active")
+# Copper's Account Order ID holds customer.id or customer.number (FISHBOWL_ACCOUNT_KEY): the order's key.
+ACCOUNT_KEY_COLUMNS = {"id": "c.id", "number": "c.number"}
+CUSTOMER_KEYS = ("fishbowl_id", "account_key", "name", "account_type", "sales_rep", "active")
 ORDER_LINE_KEYS = [
     "number",
     "so_id",
@@ -117,9 +122,13 @@ class FishbowlClient:
         app_description: str = APP_DESCRIPTION,
         session: requests.Session | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url, url_secrets = _url_without_credentials(base_url.rstrip("/"))
         self.username = username
         self.password = password
+        # Never shown: Fishbowl may echo the login body in an error, and a URL may carry user:password.
+        self._secrets = sorted(
+            {secret for secret in (password, *url_secrets) if secret}, key=len, reverse=True
+        )
         self.app_id = int(app_id) if str(app_id).isdigit() else app_id
         self.timeout = timeout
         self.app_name = app_name
@@ -163,13 +172,8 @@ class FishbowlClient:
 
     def data_query(self, sql: str) -> list[dict[str, Any]]:
         """Run a read-only SQL query; Fishbowl answers a JSON array of rows keyed by column name or alias."""
-        response = self._request(
-            "GET",
-            "/api/data-query",
-            data=sql.encode("utf-8"),
-            headers={"Content-Type": "text/plain"},
-            action="run a data query",
-        )
+        # The SQL travels as the ``query`` URL parameter: a GET with a body is dropped by some proxies.
+        response = self._request("GET", "/api/data-query", params={"query": sql}, action="run a data query")
         rows = self._json(response)
         if not isinstance(rows, list):
             raise FishbowlRequestError(
@@ -188,18 +192,33 @@ class FishbowlClient:
             offset += page_size
 
     # --- transport ---------------------------------------------------------------------------------------
+    def redact(self, text: str) -> str:
+        """``text`` with the password (and any credentials of the URL) replaced by ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+            text = text.replace(quote(secret, safe=""), "***")
+        return text
+
     def _request(self, method: str, path: str, *, action: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._send(method, path, action=action, **kwargs)
+        except FishbowlError as exc:
+            exc.message = self.redact(exc.message)
+            exc.args = (exc.message,)
+            raise exc from None  # the transport's own exception may quote what was sent
+
+    def _send(self, method: str, path: str, *, action: str, **kwargs: Any) -> requests.Response:
         url = f"{self.base_url}{path}"
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.Timeout as exc:
+        except requests.Timeout:
             raise FishbowlRequestError(
                 f"Fishbowl at {self.base_url} did not answer within {self.timeout:g} s (trying to {action})."
-            ) from exc
+            ) from None
         except requests.RequestException as exc:
             raise FishbowlRequestError(
                 f"Could not reach Fishbowl at {self.base_url} to {action}: {exc}"
-            ) from exc
+            ) from None
         if response.status_code >= 400:
             raise self._error(response, action)
         return response
@@ -248,6 +267,16 @@ class FishbowlClient:
             ) from exc
 
 
+def _url_without_credentials(url: str) -> tuple[str, tuple[str, ...]]:
+    """``http://user:pw@host:8080/x`` → ``("http://host:8080/x", ("user:pw", "pw"))``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, ()
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    secrets = (userinfo, unquote(userinfo), *(unquote(p) for p in userinfo.split(":", 1)[1:]))
+    return urlunsplit(parts._replace(netloc=host)), tuple(s for s in secrets if s)
+
+
 def fishbowl_client_from_settings(**overrides: Any) -> FishbowlClient:
     """A client configured from the ``FISHBOWL_*`` settings; raises ``ImproperlyConfigured`` naming a missing one."""
     from django.conf import settings
@@ -280,8 +309,9 @@ def customer_rows(client: FishbowlClient) -> Iterator[dict[str, Any]]:
         yield _pick(row, CUSTOMER_KEYS)
 
 
-def order_line_rows(client: FishbowlClient) -> Iterator[dict[str, Any]]:
-    for row in client.data_query_pages(ORDER_LINES_SQL):
+def order_line_rows(client: FishbowlClient, *, account_key: str = "id") -> Iterator[dict[str, Any]]:
+    sql = ORDER_LINES_SQL.format(account_key=ACCOUNT_KEY_COLUMNS[account_key])
+    for row in client.data_query_pages(sql):
         values = _pick(row, ORDER_LINE_KEYS)
         issued = values["date_issued"]
         if isinstance(issued, int | float) and not isinstance(issued, bool):

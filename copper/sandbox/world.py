@@ -258,7 +258,8 @@ def iter_companies(seed: int, count: int) -> Iterator[DemoCompany]:  # noqa: C90
         fishbowl_id = None
         if in_fishbowl:
             next_fishbowl += rng.randint(1, 3)
-            fishbowl_id = next_fishbowl
+            # As in the real shop: Copper's Account Order ID holds the Fishbowl customer id.
+            fishbowl_id = int(number)
         values: dict[str, object] = {
             "Account Order ID": f"{int(number):,}"
             if index in commas and number.isdigit()

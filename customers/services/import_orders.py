@@ -63,10 +63,17 @@ class OrderSteps:
     ``history`` (kwargs for the simple-history bulk helpers) and ``error(source, line, key, message)``."""
 
     def _save(self, model, creates, updates, changed, counts: EntityCounts) -> None:
+        """Write with history; a dry run (rolled back anyway) inserts without history and only counts updates,
+        which is what keeps the admin preview fast."""
         if creates:
-            bulk_create_with_history(creates, model, **self.history)
+            if self.dry_run:
+                model._default_manager.bulk_create(creates, batch_size=500)
+            else:
+                bulk_create_with_history(creates, model, **self.history)
             counts.created += len(creates)
-        if updates:
+        if updates and self.dry_run:
+            counts.updated += len(updates)
+        elif updates:
             fields = sorted(changed) + (["updated_at"] if hasattr(model, "updated_at") else [])
             bulk_update_with_history(updates, model, fields, batch_size=500, **self.history)
             counts.updated += len(updates)
@@ -77,9 +84,14 @@ class OrderSteps:
         self.progress.step(f"Checking {source.name}")
         chunk: list[tuple] = []
         counts = self.result.lines
-        parse = OrderLineParser().parse
+        parser = OrderLineParser(
+            number_format=source.number_format,
+            has_status="status" in source.present,
+            customer_id_fallback="customer_id" in source.present,
+        )
+        parse = parser.parse
         for line, values in source:
-            fields, problems = parse(values)
+            fields, problems = parse(values, line)
             if problems:
                 counts.invalid += 1
                 for key, message in problems:
@@ -94,9 +106,24 @@ class OrderSteps:
                 chunk = []
                 gc.collect(1)
         stage.stage_insert(chunk)
-        for number, item, first, repeat in stage.stage_duplicates():
+        self.result.amounts = parser.notes
+        self.result.notices.extend(parser.notes.notices(source.name))
+        repeats = stage.stage_duplicates()
+        for number, item, first, repeat, differing in repeats.conflicts:
             counts.invalid += 1
-            self.error(source, repeat, "so_item_id", f"SO item {item} of order {number} repeats line {first}")
+            self.error(
+                source,
+                repeat,
+                "so_item_id",
+                f"SO item {item} of order {number} is also on line {first} with different values ({differing})",
+            )
+        if repeats.identical:
+            self.result.duplicate_rows += repeats.identical
+            self.result.notices.append(
+                f"{source.name}: {repeats.identical} line(s) repeat an earlier line exactly (same order, SO item id "
+                f"and values) and were imported once: lines {', '.join(map(str, repeats.identical_lines))}"
+                f"{' …' if repeats.identical > len(repeats.identical_lines) else ''}."
+            )
         if self.skip_invalid:
             # A partial order would misstate its revenue: an order with an invalid line is left out whole.
             for number, lines, invalid in stage.stage_remove_invalid_orders():
@@ -111,8 +138,8 @@ class OrderSteps:
         """Write pass: upsert whole orders (and their lines) a batch at a time from the staging table."""
         self.progress.step(f"Importing {source.name}")
         present = source.present
-        self.order_fields = [
-            "status",
+        self.order_fields = ["status"] if "status" in present else []
+        self.order_fields += [
             "date_issued",
             "customer_account_number",
             "customer_id",
@@ -151,7 +178,7 @@ class OrderSteps:
             if values["customer_id"] is None:
                 self.result.orders_without_customer += 1
             if number not in old:
-                new_rows.append({"number": number, **values})
+                new_rows.append({"number": number, "status": lines[0][COL["status"]], **values})
             elif old[number][1] != tuple(values.values()):
                 changed[old[number][0]] = values
         order_ids = {number: pk for number, (pk, _) in old.items()}
@@ -187,7 +214,9 @@ class OrderSteps:
                     counts.unchanged += 1
         self._insert(SalesOrderLine, new_rows, ("order_id", "so_item_id"), self.batch_lines)
         self._update(SalesOrderLine, changed, counts)
-        if old:  # lines of these orders that the file no longer has
+        if old and self.dry_run:
+            counts.deleted += len(old)
+        elif old:  # lines of these orders that the file no longer has
             vanished = list(SalesOrderLine.objects.filter(pk__in=[pk for pk, _ in old.values()]))
             for line in vanished:
                 line._change_reason = self.reason
@@ -202,7 +231,14 @@ class OrderSteps:
         counts.created += len(rows)
         user_id = self.user.pk if self.user is not None else None
         return stage.insert_with_history(
-            model, rows, key=key, lookup=lookup, now=self.now, reason=self.reason, user_id=user_id
+            model,
+            rows,
+            key=key,
+            lookup=lookup,
+            now=self.now,
+            reason=self.reason,
+            user_id=user_id,
+            history=not self.dry_run,
         )
 
     def _update(self, model, changed: dict[int, dict[str, Any]], counts: EntityCounts) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -91,16 +92,55 @@ def stage_invalid_row(number: str, line: int) -> tuple:
     return (number, line, 1) + (None,) * (len(COLUMNS) - 3)
 
 
-def stage_duplicates() -> list[tuple[str, int, int, int]]:
-    """``(number, so_item_id, first line, repeating line)`` for each SO item id that repeats within an order;
-    the repeating line is marked invalid."""
+@dataclass
+class Repeats:
+    """SO item ids that repeat within an order: exact copies (removed, counted) and conflicting ones."""
+
+    identical: int = 0
+    identical_lines: list[int] = field(default_factory=list)  # the first few removed lines
+    # (number, so_item_id, first line, repeating line, "column: a ≠ b") per conflicting repeat (marked invalid)
+    conflicts: list[tuple[str, int, int, int, str]] = field(default_factory=list)
+
+
+def stage_duplicates(*, shown: int = 5) -> Repeats:
+    """Find lines whose order and SO item id repeat an earlier line: an exact copy of every value is deleted
+    (the line imports once); a repeat with other values is marked invalid and reported with both lines.
+    Two statements whatever the number of repeats (the real exports repeat a few rows)."""
     _execute(f"CREATE INDEX {TABLE}_order ON {TABLE} (number, line_no)")
-    found = _execute(
-        f"SELECT number, so_item_id, MIN(line_no), MAX(line_no) FROM {TABLE} WHERE invalid = 0 "  # noqa: S608
-        "GROUP BY number, so_item_id HAVING COUNT(*) > 1 ORDER BY MIN(line_no)"
+    rows = _execute(
+        f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE invalid = 0 AND (number, so_item_id) IN ("  # noqa: S608
+        f"SELECT number, so_item_id FROM {TABLE} WHERE invalid = 0 GROUP BY number, so_item_id "
+        "HAVING COUNT(*) > 1) ORDER BY number, so_item_id, line_no"
     )
-    for number, _item, _first, repeat in found:
-        _execute(f"UPDATE {TABLE} SET invalid = 1 WHERE number = %s AND line_no = %s", [number, repeat])  # noqa: S608
+    found = Repeats()
+    first: dict[tuple[str, int], tuple] = {}
+    remove: list[tuple[str, int]] = []
+    invalid: list[tuple[str, int]] = []
+    line, values = COL["line_no"], slice(3, None)
+    for row in rows:
+        key = (row[0], row[COL["so_item_id"]])
+        original = first.setdefault(key, row)
+        if original is row:
+            continue
+        if original[values] == row[values]:
+            found.identical += 1
+            if len(found.identical_lines) < shown:
+                found.identical_lines.append(row[line])
+            remove.append((row[0], row[line]))
+            continue
+        differing = [
+            f"{name}: {a} ≠ {b}"
+            for name, a, b in zip(_FIELD_COLUMNS, original[values], row[values], strict=True)
+            if a != b
+        ]
+        found.conflicts.append((key[0], key[1], original[line], row[line], "; ".join(differing[:3])))
+        invalid.append((row[0], row[line]))
+    with connection.cursor() as cursor:
+        if remove:
+            cursor.executemany(f"DELETE FROM {TABLE} WHERE number = %s AND line_no = %s", remove)  # noqa: S608
+        if invalid:
+            cursor.executemany(f"UPDATE {TABLE} SET invalid = 1 WHERE number = %s AND line_no = %s", invalid)  # noqa: S608
+    found.conflicts.sort(key=lambda c: c[3])
     return found
 
 
@@ -157,12 +197,13 @@ def insert_with_history(
     now,
     reason: str,
     user_id: int | None,
+    history: bool = True,
 ) -> dict[Any, int]:
     """Insert ``rows`` (attname → value; missing fields take their defaults) and a ``+`` history row each.
 
     ``key`` names the attnames of a unique key; the new primary keys are read back from ``lookup``, a queryset
     that includes the new rows (extra rows are ignored). Returns ``{key: pk}`` of the inserted rows (key: the value of a one-field key, else a tuple).
-    Auto-now fields get ``now``.
+    Auto-now fields get ``now``. ``history=False`` (a dry run) writes the rows only.
     """
     if not rows:
         return {}
@@ -184,6 +225,8 @@ def insert_with_history(
         found_key = found_key[0] if len(key) == 1 else tuple(found_key)
         if found_key in wanted:
             pks[found_key] = pk
+    if not history:  # a dry run: rolled back, nobody reads its history
+        return pks
 
     history = model.history.model  # type: ignore[attr-defined]
     pk_name = model._meta.pk.attname

@@ -17,6 +17,11 @@ Contract and side effects:
   fields. Lines of an order that the file contains but that are no longer in it are deleted (with history);
   orders and customers absent from the file are left alone (an export may cover only a period).
 - ``skip_invalid``: invalid customer rows are skipped; an order with any invalid line is skipped whole.
+- A line that repeats an earlier one exactly (order, SO item id and every value) imports once (a notice counts
+  them); the same order and SO item id with other values is an error naming both lines. A line report without
+  a status column gives new orders ``FISHBOWL_DEFAULT_ORDER_STATUS`` and leaves existing orders' status alone.
+- The account key (``FISHBOWL_ACCOUNT_KEY``: the Fishbowl customer ``id`` or its ``number``) decides which
+  value becomes a customer's and an order's account number, on the CSV and the API path alike.
 """
 
 from __future__ import annotations
@@ -33,12 +38,14 @@ from django.utils import timezone
 from customers.fishbowl_csv import (
     CUSTOMER_COLUMNS,
     ORDER_LINE_COLUMNS,
+    AmountNotes,
     CsvSource,
     ImportProblem,
     IterableSource,
     RowSource,
     customer_parse,
 )
+from customers.fishbowl_csv.rows import account_key_setting
 from customers.models import FishbowlCustomer
 from customers.services import import_stage as stage
 from customers.services.import_orders import OrderSteps, changes, young_gc_only
@@ -77,6 +84,10 @@ class ImportResult:
     errors: list[ImportProblem] = field(default_factory=list)
     error_count: int = 0
     notices: list[str] = field(default_factory=list)
+    # Which header fed which column, per file: {file name: [(column key, header as written)]}.
+    mappings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    duplicate_rows: int = 0  # exact repeats of an earlier line, imported once
+    amounts: AmountNotes = field(default_factory=AmountNotes)
     dry_run: bool = False
     written: bool = False  # True once the transaction committed (never for a dry run or a refused import)
 
@@ -96,6 +107,16 @@ class ImportResult:
                 text += f", {counts.invalid} invalid, {counts.skipped} skipped"
             lines.append(text)
         lines.append(f"Orders without a known customer: {self.orders_without_customer}")
+        if self.duplicate_rows:
+            lines.append(f"Repeated identical lines imported once: {self.duplicate_rows}")
+        notes = self.amounts
+        if notes.negative or notes.negative_quantity:
+            lines.append(
+                f"Negative amounts: {notes.negative} line(s), {notes.parenthesised} in parentheses; "
+                f"negative quantities: {notes.negative_quantity}"
+            )
+        if notes.mismatched:
+            lines.append(f"Quantity × unit price ≠ total (beyond a cent): {notes.mismatched} line(s)")
         return lines
 
 
@@ -111,18 +132,29 @@ def fishbowl_import(
     client=None,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    number_format: str = "auto",
     user: AbstractBaseUser | None = None,
     progress: Progress | None = None,
+    names: dict[str, str] | None = None,
 ) -> ImportResult:
     """Import Fishbowl customers and sales-order lines from CSV files, or from the API (``from_api``).
 
-    ``client`` is a ``FishbowlClient`` (built from settings when omitted); it is logged out whatever happens.
-    Returns the counts and problems; ``result.written`` says whether anything was committed.
+    ``number_format`` is ``auto`` (told from each file), ``point`` (1,234.50) or ``comma`` (1.234,50).
+    ``names`` optionally gives the file names to quote in messages (``{"customers": …, "orders": …}``; an
+    upload is stored under another name). ``client`` is a ``FishbowlClient`` (built from settings when
+    omitted); it is logged out whatever happens. Returns the counts and problems; ``result.written`` says
+    whether anything was committed. Raises ``ImportFileError`` for a file that is not CSV text.
     """
     progress = progress or Progress.null()
+    account_key = account_key_setting()
+    names = names or {}
     if not from_api:
-        customers = CsvSource(customers_path, CUSTOMER_COLUMNS) if customers_path else None
-        orders = CsvSource(orders_path, ORDER_LINE_COLUMNS) if orders_path else None
+        options = {"number_format": number_format, "account_key": account_key}
+        customers = orders = None
+        if customers_path:
+            customers = CsvSource(customers_path, CUSTOMER_COLUMNS, name=names.get("customers"), **options)
+        if orders_path:
+            orders = CsvSource(orders_path, ORDER_LINE_COLUMNS, name=names.get("orders"), **options)
         names = " + ".join(source.name for source in (customers, orders) if source)
         return _Importer(dry_run, skip_invalid, user, progress, names).run(customers, orders)
 
@@ -137,7 +169,7 @@ def fishbowl_import(
         orders = IterableSource(
             "Fishbowl API sales-order lines",
             ORDER_LINE_COLUMNS,
-            lambda: fishbowl_api.order_line_rows(client),
+            lambda: fishbowl_api.order_line_rows(client, account_key=account_key),
             set(fishbowl_api.ORDER_LINE_KEYS),
         )
         return _Importer(dry_run, skip_invalid, user, progress, "from the Fishbowl API").run(
@@ -184,6 +216,8 @@ class _Importer(OrderSteps):
         sources = [source for source in (customers, orders) if source is not None]
         for source in sources:
             self.result.notices.extend(source.notices)
+            if source.mapping:
+                self.result.mappings[source.name] = source.mapping
             for problem in source.problems:
                 self.problem(problem)
         if self.result.error_count:
@@ -216,21 +250,26 @@ class _Importer(OrderSteps):
         seen_numbers: dict[str, int] = {}
         seen_ids: dict[int, int] = {}
         pending: list[tuple[int, dict[str, Any]]] = []
+        key = (
+            "account_key"
+            if account_key_setting() == "number" or "fishbowl_id" not in source.present
+            else "fishbowl_id"
+        )
         for line, values in source:
             fields, problems = customer_parse(values)
-            number, fishbowl_id = fields["account_number"], fields["fishbowl_id"]
+            number, fishbowl_id = fields["account_number"], fields.get("fishbowl_id")
             if not problems and number in seen_numbers:
-                problems = [
-                    ("account_number", f"account number {number} repeats line {seen_numbers[number]}")
-                ]
-            if not problems and fishbowl_id in seen_ids:
+                problems = [(key, f"account number {number} repeats line {seen_numbers[number]}")]
+            if not problems and fishbowl_id is not None and fishbowl_id in seen_ids:
                 problems = [
                     ("fishbowl_id", f"Customer ID {fishbowl_id} repeats line {seen_ids[fishbowl_id]}")
                 ]
             if problems:
                 self._invalid(source, line, problems, self.result.customers, skip)
                 continue
-            seen_numbers[number] = seen_ids[fishbowl_id] = line
+            seen_numbers[number] = line
+            if fishbowl_id is not None:
+                seen_ids[fishbowl_id] = line
             pending.append((line, fields))
             if len(pending) >= CUSTOMER_BATCH:
                 self._customers_check_ids(source, pending, skip)
@@ -248,11 +287,11 @@ class _Importer(OrderSteps):
         """A Customer ID that copperhub already holds under another account number would break uniqueness."""
         owners = dict(
             FishbowlCustomer.objects.filter(
-                fishbowl_id__in=[f["fishbowl_id"] for _, f in pending]
+                fishbowl_id__in=[f["fishbowl_id"] for _, f in pending if f.get("fishbowl_id") is not None]
             ).values_list("fishbowl_id", "account_number")
         )
         for line, fields in pending:
-            owner = owners.get(fields["fishbowl_id"])
+            owner = owners.get(fields.get("fishbowl_id"))
             if owner is not None and owner != fields["account_number"]:
                 message = f"Customer ID {fields['fishbowl_id']} belongs to account {owner} in copperhub"
                 self._invalid(source, line, [("fishbowl_id", message)], self.result.customers, skip)

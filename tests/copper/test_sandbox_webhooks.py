@@ -177,6 +177,7 @@ def test_the_sandbox_keeps_dates_at_midnight_of_the_account_timezone(copper_sand
     assert write(1754006400) == 1753945200, "UTC midnight of 08-01 is 07-31 in California: shown a day early"
 
 
+@pytest.mark.django_db  # the shared rate window lives in the database
 def test_the_command_lists_creates_and_deletes_subscriptions(
     copper_sandbox_settings, collector, secret, settings
 ):

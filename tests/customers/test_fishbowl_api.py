@@ -1,6 +1,7 @@
 """The Fishbowl REST client and the ``--from-api`` import, against ``responses`` (no network)."""
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -27,7 +28,7 @@ LOGOUT = f"{BASE}/api/logout"
 CUSTOMER_ROWS = [
     {
         "fishbowl_id": 1,
-        "account_number": "1160",
+        "account_key": "1160",
         "name": "Acme",
         "account_type": "Wholesale",
         "sales_rep": "jsmith",
@@ -35,7 +36,7 @@ CUSTOMER_ROWS = [
     },
     {
         "fishbowl_id": 2,
-        "account_number": "200",
+        "account_key": "200",
         "name": "Beta",
         "account_type": None,
         "sales_rep": None,
@@ -83,6 +84,7 @@ def fishbowl_settings(settings):
     settings.FISHBOWL_PASSWORD = "secret"
     settings.FISHBOWL_APP_ID = "4242"
     settings.FISHBOWL_TIMEOUT_SECONDS = 7
+    settings.FISHBOWL_ACCOUNT_KEY = "number"  # these rows key customers by customer.number
     return settings
 
 
@@ -90,8 +92,13 @@ def client():
     return FishbowlClient(base_url=BASE, username="copperhub", password="secret", app_id="4242", timeout=5)
 
 
+def query_sql(request) -> str:
+    return parse_qs(urlsplit(request.url).query)["query"][0]
+
+
 def answer_queries(request):
-    sql = request.body.decode() if isinstance(request.body, bytes) else request.body
+    assert request.body is None  # the SQL travels as the query parameter, never as a GET body
+    sql = query_sql(request)
     rows = CUSTOMER_ROWS if "FROM customer c" in sql and "JOIN soitem" not in sql else LINE_ROWS
     return 200, {}, json.dumps(rows)
 
@@ -115,7 +122,8 @@ def test_login_sends_the_app_credentials_and_queries_carry_the_token():
         "password": "secret",
     }
     assert query.request.headers["Authorization"] == "Bearer tok-1"
-    assert query.request.body == b"SELECT 1 AS n"
+    assert query.request.body is None
+    assert query_sql(query.request) == "SELECT 1 AS n"
     assert logout.request.headers["Authorization"] == "Bearer tok-1"
 
 
@@ -129,7 +137,7 @@ def test_data_query_pages_until_a_short_page():
     rows = list(fishbowl.data_query_pages("SELECT n FROM t ORDER BY n", page_size=2))
 
     assert [row["n"] for row in rows] == [1, 2, 3]
-    assert responses.calls[1].request.body.endswith(b"LIMIT 2 OFFSET 2")
+    assert query_sql(responses.calls[1].request).endswith("LIMIT 2 OFFSET 2")
 
 
 @responses.activate

@@ -10,6 +10,13 @@ from customers.services.imports import fishbowl_import
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def account_number_key(settings):
+    """These files come from a shop whose Copper Account Order ID holds Fishbowl's customer number."""
+    settings.FISHBOWL_ACCOUNT_KEY = "number"
+
+
 CUSTOMER_HEADER = "Customer ID,Account Number,Name,Account Type,Default Sales Rep,Active"
 CUSTOMERS = [
     '1,"1,160",Acme Supply,wholesale,jsmith,checked',
@@ -193,7 +200,7 @@ def test_headers_match_in_any_case_and_a_repeated_header_gives_its_first_non_emp
 BAD_INPUT = [
     (
         lambda row: row.replace("01-15-2025", "13-45-2025"),
-        "fishbowl_sales_order_lines.csv line 2, column 'Issued date': '13-45-2025' is not a date (MM-DD-YYYY)",
+        "fishbowl_sales_order_lines.csv line 2, column 'Issued date': '13-45-2025' is not a date (MM-DD-YYYY, M/D/YYYY, optionally with a time)",
     ),
     (
         lambda row: row.replace('"$1,234.50"', "12.3x"),
@@ -233,14 +240,15 @@ def test_a_bad_value_names_file_line_and_column_and_nothing_is_written(files, sp
 
 
 def test_a_missing_required_column_names_file_and_column(tmp_path):
-    header = ORDER_HEADER.replace("Sales Order Status,", "")
-    rows = [row.replace("Fulfilled,", "").replace("issued,", "") for row in ORDERS]
+    header = ORDER_HEADER.replace("Issued date,", "")
+    rows = [row.replace("01-15-2025,", "").replace("2025-02-03,", "") for row in ORDERS]
 
     result = import_orders(tmp_path, rows, header=header)
 
-    assert [str(p) for p in result.errors] == [
-        "fishbowl_sales_order_lines.csv line 1, column 'Sales Order Status': required column is missing"
-    ]
+    assert len(result.errors) == 1
+    assert str(result.errors[0]).startswith(
+        "fishbowl_sales_order_lines.csv line 1, column 'Issued date': required column 'Issued date' is missing"
+    )
     assert counts() == (0, 0, 0, 0, 0, 0)
 
 
@@ -254,7 +262,8 @@ def test_an_so_item_id_repeated_within_an_order_is_an_error(tmp_path):
     result = import_orders(tmp_path, [ORDERS[0], ORDERS[1].replace(",2,SHIPPING", ",1,SHIPPING")])
 
     assert [str(p) for p in result.errors] == [
-        "fishbowl_sales_order_lines.csv line 3, column 'SO Item ID': SO item 1 of order SO100 repeats line 2"
+        "fishbowl_sales_order_lines.csv line 3, column 'SO Item ID': SO item 1 of order SO100 is also on line 2 "
+        "with different values (quantity: 2.0000 ≠ 1.0000; unit_price: 1234.5000 ≠ 0.0000; total_price: 2469.00 ≠ 0.00)"
     ]
     assert SalesOrder.objects.count() == 0
 
@@ -393,11 +402,22 @@ def test_the_benchmark_files_import_cleanly_and_a_second_import_writes_nothing(t
     assert counts() == before
 
 
-def test_a_file_that_is_not_utf8_is_refused_with_its_name(tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes((ORDER_HEADER + "\n" + ORDERS[0].replace("Acme", "Ac\xe9me") + "\n").encode("latin-1"))
+def test_a_file_that_is_neither_utf8_nor_windows_1252_is_refused_naming_line_and_column(tmp_path):
+    path = tmp_path / "broken.csv"
+    # UTF-8 text (é) with a stray byte later on: no single encoding reads it.
+    row = ORDERS[0].replace("Acme Supply", "Acm\xe9 Supply").encode("utf-8")
+    path.write_bytes(
+        ORDER_HEADER.encode()
+        + b"\n"
+        + row
+        + b"\n"
+        + ORDERS[1].replace("Acme", "Ac\xe9me").encode("latin-1")
+        + b"\n"
+    )
 
-    with pytest.raises(CommandError, match="latin1.csv near line [0-9]+: cannot be read as CSV text"):
+    with pytest.raises(
+        CommandError, match=r"broken.csv line 3, column 'Customer' \(character \d+\): cannot be read"
+    ):
         call_command("fishbowl_import", "--orders", str(path))
 
     assert counts() == (0, 0, 0, 0, 0, 0)
