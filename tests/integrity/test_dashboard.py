@@ -1,6 +1,7 @@
 """The health dashboard on the admin index, the per-check page and "Run checks now"."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from integrity.services import integrity_report_create
@@ -81,3 +82,11 @@ def test_run_checks_now_starts_an_integrity_run(
 
 def test_run_checks_now_needs_a_post(admin_client):
     assert admin_client.get(reverse("admin:integrity_run_now")).status_code == 405
+
+
+def test_staff_without_the_view_permission_see_no_health_counts_on_the_index(client, db):
+    integrity_report_create()
+    clerk = get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
+    client.force_login(clerk)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'id="integrity-dashboard"' not in page
