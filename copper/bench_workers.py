@@ -16,8 +16,10 @@ from typing import Any
 from django.db import connection
 
 
-def two_workers(server: Any, base_url: str, *, limit: int, pull: Callable[..., Any]) -> dict[str, Any]:
-    from copper.benchmarks import _client
+def two_workers(
+    server: Any, base_url: str, *, limit: int, pull: Callable[..., Any], client: Callable[..., Any]
+) -> dict[str, Any]:
+    _client = client
 
     server.stats.reset()
     out: dict[str, Any] = {}

@@ -99,7 +99,7 @@ def pull_benchmark(
             incremental, incremental_client, _ = _pull(base_url, limit=limit, full=False)
             sandbox_stats = server.stats.as_dict()
             present = _mirror_check(companies)
-            concurrent = two_workers(server, base_url, limit=limit, pull=_pull) if workers >= 2 else None
+            concurrent = two_workers(server, base_url, limit=limit, pull=_pull, client=_client) if workers >= 2 else None
     finally:
         if server is not None:
             server.shutdown()

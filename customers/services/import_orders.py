@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection, reset_queries
 from django.db.models.deletion import Collector
@@ -20,10 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from customers.fishbowl_csv import OrderLineParser, RowSource
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.services import import_stage as stage
-from customers.services.import_stage import COL
-
-if TYPE_CHECKING:
-    from customers.services.imports import EntityCounts
+from customers.services.import_stage import COL, EntityCounts
 
 ORDER_BATCH = 2000
 STAGE_CHUNK = 5000

@@ -55,6 +55,17 @@ _TYPES = {
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"  # noqa: S608
 
 
+@dataclass
+class EntityCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    invalid: int = 0  # rows with a problem
+    skipped: int = 0  # valid rows left out with them (lines of an order that has an invalid line)
+
+
+
 def _execute(sql: str, params: list[Any] | None = None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -49,6 +49,7 @@ from customers.fishbowl_csv.rows import account_key_setting
 from customers.models import FishbowlCustomer
 from customers.services import import_stage as stage
 from customers.services.import_orders import OrderSteps, changes, young_gc_only
+from customers.services.import_stage import EntityCounts
 from syncs.progress import Progress
 
 CUSTOMER_BATCH = 2000
@@ -65,14 +66,6 @@ CUSTOMER_FIELDS = (
 )
 
 
-@dataclass
-class EntityCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    invalid: int = 0  # rows with a problem
-    skipped: int = 0  # valid rows left out with them (lines of an order that has an invalid line)
 
 
 @dataclass
