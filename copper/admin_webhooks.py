@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from copper.client import CopperError, copper_client_from_settings
+from copper.client import copper_client_from_settings
+from copper.errors import CopperError
 from copper.models import CopperWebhookNotification
 from copper.services.webhook_subscriptions import (
     SubscriptionError,

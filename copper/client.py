@@ -13,23 +13,35 @@ for at least ``retry_budget_seconds`` of waiting (longer than Copper's 60-second
 connection errors and timeouts are retried ``max_retries`` times; other 4xx are not retried and raise a typed
 error carrying Copper's own message.
 
-Sleeping, the clock and the jitter source are injectable so tests never really sleep.
+Sleeping, the clock and the jitter source are injectable so tests never really sleep. The typed errors live
+in ``copper.errors``, reading an answer in ``copper.responses``, the backoff arithmetic in ``copper.retry``,
+the counters in ``copper.stats`` and the keyset walk in ``copper.keyset``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from copper.errors import (
+    CopperConfigurationError,
+    CopperError,
+    CopperRateLimited,
+    CopperServerError,
+    CopperTimeout,
+)
+from copper.keyset import WalkInfo
+from copper.keyset import companies_walk as keyset_walk
 from copper.limiter import NoLimit, RequestLimiter, SlidingWindowLimiter
+from copper.responses import client_error, decode_json, error_message, int_or_none
+from copper.retry import RETRY_BUDGET_SECONDS, backoff_delay
+from copper.stats import CopperStats, PageInfo
 from copper.transport import DeadlineExceeded, deadline_session, send_with_deadline
 
 logger = logging.getLogger(__name__)
@@ -38,105 +50,10 @@ DEFAULT_BASE_URL = "https://api.copper.com/developer_api/v1"
 PAGE_SIZE = 200
 # Copper's documented cap: one search returns at most its first 100,000 records, whatever the paging.
 SEARCH_CAP = 100_000
-# Keep retrying 429s for at least this long: Copper's window is 60 s, a 429 budget shorter than it gives up
-# while the limit is still being spent by someone else.
-RETRY_BUDGET_SECONDS = 90.0
-# Never honour a Retry-After longer than this (a misbehaving proxy must not park a pull for an hour).
-RETRY_AFTER_CAP_SECONDS = 120.0
-
 CONFIGURATION_MISSING = (
     "{setting} is not set: copperhub cannot talk to Copper. Set it in the environment (see the README) "
     "and start the pull again."
 )
-
-
-class CopperError(Exception):
-    """Base of every Copper failure. ``status`` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-    @property
-    def user_message(self) -> str:
-        """What a person sees on the run (``sync_run_execute`` shows this instead of a type name)."""
-        return self.message
-
-
-class CopperConfigurationError(CopperError):
-    """A required setting (``COPPER_API_KEY``, ``COPPER_USER_EMAIL``) is missing."""
-
-
-class CopperAuthError(CopperError):
-    """401/403: the key or the user email is wrong, or the user may not do this."""
-
-
-class CopperRateLimited(CopperError):
-    """429 still answered after every retry."""
-
-
-class CopperValidationError(CopperError):
-    """422: Copper rejected the input; ``message`` is Copper's own."""
-
-
-class CopperNotFound(CopperError):
-    """404."""
-
-
-class CopperServerError(CopperError):
-    """5xx (or no answer at all) after every retry."""
-
-
-class CopperTimeout(CopperServerError):
-    """No complete answer within the call's deadline (connect + read, however slowly the bytes came)."""
-
-
-@dataclass
-class CopperStats:
-    """Counters for benchmarks and run summaries."""
-
-    requests: int = 0
-    rate_limited: int = 0  # 429 answers seen (retried or not)
-    server_errors: int = 0  # 5xx answers seen
-    connection_errors: int = 0  # connection failures and timeouts
-    retries: int = 0
-    paced_seconds: float = 0.0  # time spent waiting for the token bucket
-    backoff_seconds: float = 0.0  # time spent waiting after 429/5xx/connection errors
-    http_seconds: float = 0.0  # time spent inside HTTP calls
-    first_request_at: float | None = None
-    last_request_at: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "rate_limited": self.rate_limited,
-            "server_errors": self.server_errors,
-            "connection_errors": self.connection_errors,
-            "retries": self.retries,
-            "paced_seconds": round(self.paced_seconds, 3),
-            "backoff_seconds": round(self.backoff_seconds, 3),
-            "http_seconds": round(self.http_seconds, 3),
-        }
-
-    @property
-    def requests_per_minute(self) -> float | None:
-        """Observed request rate between the first and the last request sent."""
-        if self.requests < 2 or self.first_request_at is None or self.last_request_at is None:
-            return None
-        span = self.last_request_at - self.first_request_at
-        return 60.0 * (self.requests - 1) / span if span > 0 else None
-
-
-@dataclass
-class PageInfo:
-    """What the last search told us beyond its rows."""
-
-    total_estimate: int | None = None
-    pages: int = 0
-    rows: int = 0
-    duplicates: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CopperClient:
@@ -184,7 +101,7 @@ class CopperClient:
         self.limiter = limiter
         self.stats = CopperStats()
         self.last_page_info = PageInfo()
-        self.last_walk: Any = None  # copper.keyset.WalkInfo of the latest companies_walk
+        self.last_walk: WalkInfo | None = None  # of the latest companies_walk
         self.session = session or deadline_session()
         self.session.headers.update(
             {
@@ -254,21 +171,18 @@ class CopperClient:
                 if attempt >= self.max_retries:
                     raise CopperServerError(
                         f"Copper answered {status} to {method} /{path.lstrip('/')} after {attempt + 1} "
-                        f"attempts: {_error_message(response)}",
+                        f"attempts: {error_message(response)}",
                         status=status,
                     )
                 self._backoff(attempt, None)
                 attempt += 1
                 continue
-            raise _client_error(method, path, response)
+            raise client_error(method, path, response)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        delay = _parse_retry_after(retry_after)
-        if delay is None:
-            ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
-            # "Equal jitter": at least half the exponential step, so retries still spread out.
-            delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-        delay = min(delay, RETRY_AFTER_CAP_SECONDS)
+        delay = backoff_delay(
+            attempt, retry_after, base=self.backoff_base, maximum=self.backoff_max, rng=self.rng
+        )
         self.stats.retries += 1
         self.stats.backoff_seconds += delay
         logger.info("Copper: retrying in %.2fs (attempt %d)", delay, attempt + 1)
@@ -276,18 +190,7 @@ class CopperClient:
         return delay
 
     def _json(self, method: str, path: str, *, body: Any = None) -> Any:
-        return self._decode(method, path, self.request(method, path, body=body))
-
-    @staticmethod
-    def _decode(method: str, path: str, response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise CopperError(
-                f"Copper answered {method} /{path.lstrip('/')} with something that is not JSON: "
-                f"{response.text[:200]!r}",
-                status=response.status_code,
-            ) from exc
+        return decode_json(method, path, self.request(method, path, body=body))
 
     # --- calls -------------------------------------------------------------------------------------------
     def account(self) -> dict[str, Any]:
@@ -339,9 +242,9 @@ class CopperClient:
         while True:
             query["page_number"] = page_number
             response = self.request("POST", "/companies/search", body=query)
-            rows = self._decode("POST", "/companies/search", response)
+            rows = decode_json("POST", "/companies/search", response)
             if page_number == 1:
-                info.total_estimate = _int_or_none(response.headers.get("X-PW-TOTAL"))
+                info.total_estimate = int_or_none(response.headers.get("X-PW-TOTAL"))
                 if on_total is not None:
                     on_total(info.total_estimate)
             info.pages += 1
@@ -380,9 +283,7 @@ class CopperClient:
         The pull's walk: no edit during it hides a company, no search asks past ``search_cap`` rows.
         ``self.last_walk`` tells afterwards whether every window was covered.
         """
-        from copper.keyset import companies_walk
-
-        return companies_walk(
+        return keyset_walk(
             self,
             filters,
             minimum_modified=minimum_modified,
@@ -444,61 +345,6 @@ class CopperClient:
     def webhook_delete(self, subscription_id: int) -> dict[str, Any]:
         """``DELETE /webhooks/{id}``; raises ``CopperNotFound`` for an unknown id."""
         return self._json("DELETE", f"/webhooks/{int(subscription_id)}")
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` when absent/garbled."""
-    if value in (None, ""):
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _error_message(response: requests.Response) -> str:
-    """Copper's own message from an error body (JSON ``message``/``error``), else the start of the text."""
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict):
-        for key in ("message", "error", "errors"):
-            if payload.get(key):
-                return str(payload[key])
-    text = (response.text or "").strip()
-    return text[:300] if text else f"HTTP {response.status_code}"
-
-
-def _client_error(method: str, path: str, response: requests.Response) -> CopperError:
-    status = response.status_code
-    where = f"{method} /{path.lstrip('/')}"
-    message = _error_message(response)
-    if status in (401, 403):
-        return CopperAuthError(
-            f"Copper refused the credentials ({status}) for {where}: {message}. "
-            "Check COPPER_API_KEY and COPPER_USER_EMAIL.",
-            status=status,
-        )
-    if status == 404:
-        return CopperNotFound(f"Copper found nothing at {where}: {message}", status=status)
-    if status == 422:
-        return CopperValidationError(message, status=status)
-    return CopperError(f"Copper answered {status} to {where}: {message}", status=status)
 
 
 def copper_client_from_settings(**overrides: Any) -> CopperClient:

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from copper.errors import CopperError
+from copper.responses import decode_json, int_or_none
 
 if TYPE_CHECKING:
-    from copper.client import CopperClient
+    import requests
 
 SEARCH_PATH = "/companies/search"
 # Passes over one crowded second: the first, a check that finds nothing new, and one more if it did.
@@ -42,8 +45,16 @@ class WalkInfo:
     lower: int | None = None  # the lower bound the walk had reached
 
 
+class SearchClient(Protocol):
+    """What the walk needs of a client (``copper.client.CopperClient`` is one): send a call, keep the walk."""
+
+    last_walk: WalkInfo | None
+
+    def request(self, method: str, path: str, *, body: Any = None) -> requests.Response: ...
+
+
 def companies_walk(
-    client: CopperClient,
+    client: SearchClient,
     filters: dict[str, Any] | None = None,
     *,
     minimum_modified: int | None = None,
@@ -61,8 +72,6 @@ def companies_walk(
     whether the walk covered every window. Raises ``CopperError`` when one second holds more companies than
     one search may return (``search_cap``): no filter Copper offers splits such a second.
     """
-    from copper.client import CopperError
-
     info = info if info is not None else WalkInfo()
     client.last_walk = info
     base = {k: v for k, v in (filters or {}).items() if k not in ("page_number", "page_size")}
@@ -124,7 +133,7 @@ def companies_walk(
 
 
 def _search(
-    client: CopperClient,
+    client: SearchClient,
     base: dict[str, Any],
     *,
     lower: int | None,
@@ -133,18 +142,16 @@ def _search(
     info: WalkInfo,
     on_total: Callable[[int | None], None] | None = None,
 ) -> list[dict[str, Any]]:
-    from copper.client import _int_or_none
-
     query = dict(base, page_number=page_number)
     if lower is not None:
         query["minimum_modified_date"] = lower
     if upper is not None:
         query["maximum_modified_date"] = upper
     response = client.request("POST", SEARCH_PATH, body=query)
-    rows = client._decode("POST", SEARCH_PATH, response)
+    rows = decode_json("POST", SEARCH_PATH, response)
     info.searches += 1
     if info.searches == 1:
-        info.total_estimate = _int_or_none(response.headers.get("X-PW-TOTAL"))
+        info.total_estimate = int_or_none(response.headers.get("X-PW-TOTAL"))
         if on_total is not None:
             on_total(info.total_estimate)
     return rows

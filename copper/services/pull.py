@@ -27,8 +27,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from copper.client import CopperClient, CopperConfigurationError, copper_client_from_settings
+from copper.client import CopperClient, copper_client_from_settings
 from copper.custom_fields import CustomFieldCatalog, label_of, timestamp_to_datetime
+from copper.errors import CopperConfigurationError
 from copper.models import CopperCompany, CopperUser, CustomFieldDefinition
 from copper.normalize import account_number_normalise, flag_is_set
 from copper.services.mirror_writes import Counts, MirrorWriter, sqlite_bulk_tuning

@@ -212,7 +212,7 @@ def _apply_company(
     The updated company Copper answers is appended to ``answers`` (the mirror is refreshed from it). Auth and
     rate-limit errors propagate (the run stops; undecided changes stay pending).
     """
-    from copper.client import CopperAuthError, CopperError, CopperRateLimited
+    from copper.errors import CopperAuthError, CopperError, CopperRateLimited
 
     added: dict[str, int] = defaultdict(int)
     if record is None:

@@ -8,16 +8,15 @@ import pytest
 import requests
 import responses
 
-from copper.client import (
+from copper.client import CopperClient, copper_client_from_settings
+from copper.errors import (
     CopperAuthError,
-    CopperClient,
     CopperConfigurationError,
     CopperError,
     CopperNotFound,
     CopperRateLimited,
     CopperServerError,
     CopperValidationError,
-    copper_client_from_settings,
 )
 
 BASE = "https://copper.test/developer_api/v1"

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from copper.client import CopperClient, CopperError
+from copper.client import CopperClient
+from copper.errors import CopperError
 from copper.models import CopperCompany
 from copper.sandbox.chaos import WalkChaos
 from copper.services.pull import copper_pull

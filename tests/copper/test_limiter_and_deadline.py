@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from copper.client import CopperClient, CopperTimeout
+from copper.client import CopperClient
+from copper.errors import CopperTimeout
 from copper.limiter import SlidingWindowLimiter, window_admit
 from copper.limiter_backends import DatabaseWindowLimiter, shared_limiter_from_settings
 from copper.models import CopperRateWindow

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from copper.client import CopperClient, CopperValidationError
+from copper.client import CopperClient
+from copper.errors import CopperValidationError
 from copper.sandbox.store import SandboxStateMismatch, SandboxStore
 from copper.sandbox.world import iter_companies
 from customers.demo import demo_world_write

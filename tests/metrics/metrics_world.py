@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from copper.client import CopperValidationError
+from copper.errors import CopperValidationError
 from copper.models import CopperCompany, CustomFieldDefinition
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from metrics.models import FieldMapping

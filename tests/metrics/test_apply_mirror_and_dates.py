@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from copper.client import CopperRateLimited
+from copper.errors import CopperRateLimited
 from copper.models import CopperCompany
 from integrity.models import CheckResultRecord, IntegrityReport
 from metrics.models import Change, ChangeSet

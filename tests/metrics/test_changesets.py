@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from copper.client import CopperRateLimited
+from copper.errors import CopperRateLimited
 from copper.models import CustomFieldDefinition
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.services import changesets

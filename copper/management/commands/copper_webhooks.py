@@ -8,7 +8,8 @@ worker running).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from copper.client import CopperError, copper_client_from_settings
+from copper.client import copper_client_from_settings
+from copper.errors import CopperError
 from copper.services.webhook_subscriptions import (
     SubscriptionError,
     copper_webhook_subscribe,
