@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from copper.sandbox.chaos import WalkChaos
-from copper.sandbox.store import SandboxInputError, SandboxStore
+from copper.sandbox.store import SandboxStore
+from copper.sandbox.validation import SandboxInputError
 from copper.sandbox.webhooks import WebhookHub
 
 API_PREFIX = "/developer_api/v1"

@@ -21,7 +21,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from copper.sandbox.store import SandboxInputError
+from copper.sandbox.validation import SandboxInputError
 
 logger = logging.getLogger(__name__)
 
