@@ -37,7 +37,8 @@ from copper.models import CopperCompany
 from customers.models import AccountNumberOwner, FishbowlCustomer
 from customers.selectors import copper_company_is_active
 from customers.services.order_links import sales_orders_link
-from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync, CustomerSyncResult
+from customers.services.sync_engine import LOCKABLE_FIELDS, CustomerSync
+from customers.services.sync_result import CustomerSyncResult
 from syncs.models import SyncRun
 from syncs.progress import Progress
 from syncs.services.runs import sync_run_start

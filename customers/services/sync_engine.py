@@ -1,6 +1,5 @@
 """The customer sync's engine: pages of Copper companies matched, compared and written (see ``sync``)."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,13 +10,14 @@ from django.utils import timezone
 from copper.models import CopperCompany, CopperUser
 from copper.normalize import account_number_is_valid, account_number_normalise
 from customers.models import AccountNumberOwner, FishbowlCustomer
-from customers.normalize import account_type_normalise
+from customers.normalize import account_type_normalise, address_key, address_text
 from customers.selectors import (
     account_numbers_shared,
     copper_companies_active_with_number,
     copper_company_is_active,
 )
 from customers.services.sync_reports import SyncReports, company_side
+from customers.services.sync_result import CustomerSyncResult
 from customers.services.sync_writes import history_insert, rows_insert, rows_update
 
 UNKNOWN = FishbowlCustomer.AccountType.UNKNOWN
@@ -26,7 +26,6 @@ UNKNOWN = FishbowlCustomer.AccountType.UNKNOWN
 DATA_FIELDS = ("name", "account_type", "sales_rep", "region", "billing_address", "shipping_address")
 LOCKABLE_FIELDS = DATA_FIELDS
 ADDRESS_FIELDS = ("billing_address", "shipping_address")
-DOMESTIC = {"", "US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"}
 COMPANY_COLUMNS = (
     "copper_id",
     "name",
@@ -39,39 +38,6 @@ COMPANY_COLUMNS = (
     "assignee_id",
     "address",
 )
-
-
-@dataclass
-class CustomerSyncResult:
-    """What a run did (or, for a dry run, would do). ``creates``/``updates``/``flags`` hold the first rows."""
-
-    apply: bool
-    run_id: int | None = None
-    examined: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    conflicts: int = 0
-    skipped: int = 0
-    errors: int = 0
-    creates: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    flags: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        names = ("examined", "created", "updated", "unchanged", "conflicts", "skipped", "errors")
-        return {name: getattr(self, name) for name in names}
-
-    @property
-    def summary(self) -> str:
-        c = self.counts
-        verb = "" if self.apply else "Dry run, nothing written: would have "
-        return (
-            f"{verb}examined {c['examined']} companies: created {c['created']}, updated {c['updated']}, "
-            f"unchanged {c['unchanged']}, skipped {c['skipped']} (inactive or no id), "
-            f"{c['conflicts']} conflicts, {c['errors']} errors."
-        )
 
 
 class CustomerSync(SyncReports):
@@ -403,24 +369,3 @@ class _Plan:
     taken: set = field(default_factory=set)  # pks of customers matched to a company of this page
     span: tuple = ()  # (first, last) company pk of the page
     unchanged: int = 0
-
-
-def address_text(address: object) -> str:
-    """Copper's ``{street, city, state, postal_code, country}`` written as Fishbowl writes addresses.
-
-    One line, ``"1 Main St, Springfield, IL 62701"``; the country is added only when it is not the US.
-    """
-    if not isinstance(address, dict):
-        return ""
-    part = {
-        key: str(address.get(key) or "").strip()
-        for key in ("street", "city", "state", "postal_code", "country")
-    }
-    region = " ".join(p for p in (part["state"], part["postal_code"]) if p)
-    country = "" if part["country"].upper() in DOMESTIC else part["country"]
-    return ", ".join(p for p in (part["street"], part["city"], region, country) if p)
-
-
-def address_key(text: str | None) -> str:
-    """An address with case, commas, line breaks and repeated spaces ignored, for comparing two writings."""
-    return " ".join(re.split(r"[\s,]+", (text or "").lower())).strip()
