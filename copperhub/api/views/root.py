@@ -2,7 +2,7 @@
 
 import re
 
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, get_resolver, get_urlconf, reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
@@ -30,12 +30,15 @@ def _path(pattern: URLPattern, prefix: str) -> str:
 
 
 def api_endpoints() -> list[dict]:
-    """Every named route of the API's URLconf (the schema and docs included), in URLconf order."""
-    from copperhub.api import urls
+    """Every named route of the API's URLconf (the schema and docs included), in URLconf order.
 
+    Read from the project's resolver at request time (the ``api`` namespace), so this view never imports the
+    URLconf that routes to it.
+    """
     prefix = reverse("api:root")
+    _, api_resolver = get_resolver(get_urlconf()).namespace_dict["api"]
     endpoints = []
-    for pattern in urls.urlpatterns:
+    for pattern in api_resolver.url_patterns:
         if not isinstance(pattern, URLPattern) or not pattern.name or pattern.name == "root":
             continue
         view = getattr(pattern.callback, "view_class", None) or getattr(pattern.callback, "cls", None)
