@@ -33,6 +33,7 @@ from django.utils import timezone
 from copper.bench_workers import two_workers
 from copper.client import CopperClient
 from copper.limiter_backends import DatabaseWindowLimiter
+from copper.models import CopperCompany
 from copper.sandbox.chaos import WalkChaos
 from copper.sandbox.server import sandbox_serve
 from copper.services.pull import copper_pull
@@ -213,8 +214,6 @@ def _client(base_url: str, *, limit: int) -> CopperClient:
 
 
 def _mirror_check(expected: int) -> bool:
-    from copper.models import CopperCompany
-
     return (
         CopperCompany.objects.count() == expected
         and not CopperCompany.objects.filter(missing_from_copper_since__isnull=False).exists()

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from customers.demo import demo_world_write
 from customers.models import SalesOrderLine
+from customers.services.imports import fishbowl_import
 from syncs.bench import Measure, benchmark, scratch_database
 
 CUSTOMER_HEADER = ["Customer ID", "ACCOUNT NUMBER", "Name", "Account Type", "Default Sales Rep", "Active"]
@@ -188,8 +190,6 @@ def import_benchmark(*, orders: int, shape: str = "canonical") -> dict:
     """Fishbowl CSV import of N sales-order lines into a scratch SQLite database, then an idempotent re-import."""
     from django.test import override_settings
 
-    from customers.services.imports import fishbowl_import
-
     write, account_key = SHAPES[shape]
     figures: dict = {"order lines": orders, "shape": shape}
     with (
@@ -237,8 +237,6 @@ def import_preview_benchmark(*, companies: int) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client, override_settings
     from django.test.utils import setup_test_environment, teardown_test_environment
-
-    from customers.demo import demo_world_write
 
     url = "/admin/customers/fishbowlcustomer/import/"
     names = {"customers": "fishbowl_customers.csv", "orders": "fishbowl_sales_order_lines.csv"}

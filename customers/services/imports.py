@@ -35,6 +35,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from customers import fishbowl_api
 from customers.fishbowl_csv import (
     CUSTOMER_COLUMNS,
     ORDER_LINE_COLUMNS,
@@ -64,7 +65,6 @@ CUSTOMER_FIELDS = (
     "billing_address",
     "shipping_address",
 )
-
 
 
 
@@ -150,8 +150,6 @@ def fishbowl_import(
             orders = CsvSource(orders_path, ORDER_LINE_COLUMNS, name=names.get("orders"), **options)
         names = " + ".join(source.name for source in (customers, orders) if source)
         return _Importer(dry_run, skip_invalid, user, progress, names).run(customers, orders)
-
-    from customers import fishbowl_api
 
     client = client or fishbowl_api.fishbowl_client_from_settings()
     with client:  # logs in; always logs out

@@ -23,6 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from copper.errors import CopperAuthError, CopperError, CopperRateLimited
 from copper.services.mirror_refresh import copper_companies_refresh
 from metrics import values as mv
 from metrics.models import Change, ChangeSet
@@ -212,8 +213,6 @@ def _apply_company(
     The updated company Copper answers is appended to ``answers`` (the mirror is refreshed from it). Auth and
     rate-limit errors propagate (the run stops; undecided changes stay pending).
     """
-    from copper.errors import CopperAuthError, CopperError, CopperRateLimited
-
     added: dict[str, int] = defaultdict(int)
     if record is None:
         for change in changes:

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from copper.client import copper_client_from_settings
 from customers.selectors import copper_companies_active_with_number
 from metrics import values as mv
 from metrics.models import Change, ChangeSet, FieldMapping
@@ -288,8 +289,6 @@ def change_set_reject(*, change_set: ChangeSet, user: AbstractBaseUser, reason: 
 
 # --- runners (SyncRun kinds METRICS_DRY_RUN / METRICS_APPLY / METRICS_ROLLBACK) ---------------------------
 def _client():
-    from copper.client import copper_client_from_settings
-
     return copper_client_from_settings()
 
 

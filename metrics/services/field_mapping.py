@@ -17,7 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from copper.dates import copper_timezone, is_local_midnight, seconds_to_local
 from copper.models import CopperCompany, CustomFieldDefinition
+from customers.models import FishbowlCustomer
+from customers.selectors import copper_companies_active_with_number
 from metrics.models import FieldMapping
+from metrics.selectors import metrics_for_customers
 from metrics.values import BOOL_OPTION_NAMES, KIND_TYPES, METRIC_KINDS, Definition, display, encode
 
 MAPPING_NONE_ENABLED = "No field mapping is enabled: map at least one metric to a Copper field."
@@ -308,14 +311,9 @@ def field_mapping_sample(*, n: int = 3) -> list[dict[str, Any]]:
 
     Each item: ``{"company": name, "copper_id": id, "values": [{"field", "metric", "value", "error"}]}``.
     """
-    from metrics.selectors import metrics_for_customers
-
     if field_mapping_validate():
         return []
     resolved = field_mapping_resolve()
-    from customers.models import FishbowlCustomer
-    from customers.selectors import copper_companies_active_with_number
-
     # Companies with orders make the more useful sample; only those the push writes to (active, with a number).
     customers = list(
         FishbowlCustomer.objects.filter(

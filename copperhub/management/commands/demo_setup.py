@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from commissions.models import SalesRep, Title
 from copper.sandbox.world import REFERENCE_COMPANIES, demo_users
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
@@ -26,8 +27,6 @@ LOGINS = (("admin", "admin@example.com"), ("reviewer", "reviewer@example.com"))
 
 def demo_sales_reps_ensure(*, seed: int) -> int:
     """Create the commission reps of the demo world (its Copper users with a Fishbowl username); idempotent."""
-    from commissions.models import SalesRep, Title
-
     reps = [user for user in demo_users(seed) if user.username]
     for index, user in enumerate(reps):
         SalesRep.objects.update_or_create(
