@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import queue
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -343,6 +344,7 @@ def _killed_worker(*, path: Path, broker: str, redis_url: str, timeout: int) -> 
     finally:
         for child in reversed(children):
             _stop(child)
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (the error names it) when something above failed
     seconds = (dead.finished_at - killed_at).total_seconds()
     return {
         "broker": f"redis ({redis_url})" if broker == "redis" else "orm (database)",
