@@ -247,8 +247,9 @@ SPECTACULAR_SETTINGS = {
 SYNC_RUN_LOG_LIMIT = env_int("SYNC_RUN_LOG_LIMIT", 1000)
 # The worker holding a run renews its heartbeat this often, whatever the run is doing (waiting on Copper too).
 SYNC_RUN_HEARTBEAT_SECONDS = env_int("SYNC_RUN_HEARTBEAT_SECONDS", 30)
-# A running run whose heartbeat is older than this is failed by the reaper (every minute, and at every start).
-SYNC_RUN_STALE_AFTER_SECONDS = env_int("SYNC_RUN_STALE_AFTER_SECONDS", 4 * SYNC_RUN_HEARTBEAT_SECONDS)
+# A running run whose heartbeat is older than this (three missed beats) is failed by the reaper (every minute,
+# and at every start): a killed worker frees its kind within 90 + 60 s.
+SYNC_RUN_STALE_AFTER_SECONDS = env_int("SYNC_RUN_STALE_AFTER_SECONDS", 3 * SYNC_RUN_HEARTBEAT_SECONDS)
 
 # --- Fishbowl ---------------------------------------------------------------------------------------------
 FISHBOWL_URL = os.environ.get("FISHBOWL_URL", "")
