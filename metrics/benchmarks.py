@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.test.utils import override_settings
 
 from copper.client import CopperClient
 from copper.models import CopperCompany
 from copper.sandbox.server import sandbox_serve
+from copper.sandbox.store import DEFAULT_TIMEZONE
 from copper.services.pull import copper_pull
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from metrics.models import FieldMapping
@@ -83,7 +85,12 @@ def _world(client: CopperClient, seed: int = 5) -> int:
 
 
 def _run(*, companies: int, rate_limit: int) -> dict[str, Any]:
-    with scratch_database(), tempfile.TemporaryDirectory(prefix="copperhub-sandbox-") as tmp:
+    # The sandbox account's timezone: Date fields cannot be written without it (and a bare shell has none set).
+    with (
+        scratch_database(),
+        tempfile.TemporaryDirectory(prefix="copperhub-sandbox-") as tmp,
+        override_settings(COPPER_TIMEZONE=DEFAULT_TIMEZONE),
+    ):
         server, _thread, base_url = sandbox_serve(
             state_path=Path(tmp) / "copper.sqlite3", seed=7, companies=companies, rate_limit=rate_limit
         )
