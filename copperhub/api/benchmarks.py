@@ -4,12 +4,10 @@ import statistics
 import time
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from copper.models import CopperCompany, CopperUser
-from syncs.bench import Measure, benchmark, scratch_database
+from syncs.bench import Measure, QueryCount, benchmark, scratch_database
 
 
 @benchmark(
@@ -49,10 +47,10 @@ def bench_api(*, companies: int, page_size: int) -> dict:
         with Measure() as measure:
             while url:
                 start = time.perf_counter()
-                with CaptureQueriesContext(connection) as ctx:
+                with QueryCount() as page_queries:
                     response = client.get(url)
                 times.append(time.perf_counter() - start)
-                queries.add(len(ctx.captured_queries))
+                queries.add(page_queries.count)
                 body = response.json()
                 rows += len(body["results"])
                 url = body["next"]

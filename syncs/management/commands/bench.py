@@ -1,10 +1,11 @@
 """``manage.py bench NAME [options]``: run one of the project's benchmarks and print its figures."""
 
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from syncs.bench import benchmarks_discover
+from syncs.bench import CHILD_ENV, benchmark_run_apart, benchmarks_discover
 
 
 class Command(BaseCommand):
@@ -25,18 +26,32 @@ class Command(BaseCommand):
             for bench in registry.values():
                 self.stdout.write(f"{bench.name:24} {bench.help}")
             return
-        names = list(registry) if benchmark == "all" else [benchmark]
-        for name in names:
-            bench = registry.get(name)
-            if bench is None:
-                raise CommandError(f"No benchmark named {name!r}; `bench list` names them.")
-            kwargs = {}
-            for flag, spec in bench.arguments.items():
-                dest = spec.get("dest") or flag.lstrip("-").replace("-", "_")
-                kwargs[dest] = options[dest] if benchmark != "all" else spec.get("default")
-            self.stdout.write(self.style.MIGRATE_HEADING(f"bench {name}"))
-            figures = bench.func(**kwargs)
-            for key, value in figures.items():
-                self.stdout.write(
-                    f"  {key}: {json.dumps(value) if isinstance(value, dict | list) else value}"
-                )
+        if benchmark == "all":
+            failed = [
+                name
+                for name, bench in registry.items()
+                if benchmark_run_apart(bench, [], write=self.stdout.write)
+            ]
+            if failed:
+                raise CommandError(f"These benchmarks failed (their output is above): {', '.join(failed)}")
+            return
+        bench = registry.get(benchmark)
+        if bench is None:
+            raise CommandError(f"No benchmark named {benchmark!r}; `bench list` names them.")
+        kwargs, args = {}, []
+        for flag, spec in bench.arguments.items():
+            dest = spec.get("dest") or flag.lstrip("-").replace("-", "_")
+            kwargs[dest] = options[dest]
+            if spec.get("action") == "store_true":
+                args += [flag] if options[dest] else []
+            elif options[dest] is not None:
+                args += [flag, str(options[dest])]
+        if not os.environ.get(CHILD_ENV):
+            # Measured in a process of its own (see benchmark_run_apart), the same alone as under `bench all`.
+            if benchmark_run_apart(bench, args, write=self.stdout.write):
+                raise CommandError(f"The benchmark {benchmark!r} failed (its output is above).")
+            return
+        self.stdout.write(self.style.MIGRATE_HEADING(f"bench {benchmark}"))
+        figures = bench.func(**kwargs)
+        for key, value in figures.items():
+            self.stdout.write(f"  {key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
