@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -269,7 +270,12 @@ def _prep(field: models.Field, conn) -> Callable[[Any], Any] | None:
             target.max_digits,
             target.decimal_places,
         )
-        return lambda value: adapt_decimal(target.to_python(value), digits, places)
+        to_python = target.to_python
+
+        def adapt_decimal_value(value):  # a Decimal is what ``to_python`` would return: skip that call
+            return adapt_decimal(value if type(value) is Decimal else to_python(value), digits, places)
+
+        return adapt_decimal_value
     return lambda value: target.get_db_prep_save(value, conn)
 
 
