@@ -165,7 +165,7 @@ def bulk_update_with_history(
 def _history_insert(
     conn,
     model: type[models.Model],
-    prepared: list[list[Any]],
+    prepared: list[Sequence[Any]],
     names: list[str],
     row_pks: list[Any],
     constants: dict[str, Any],
@@ -223,7 +223,7 @@ def _constants(conn, fields: list[models.Field], now: datetime) -> dict[str, Any
     return out
 
 
-def _prepared(conn, meta, rows: Sequence[Row], names: list[str], instances: bool) -> list[list[Any]]:
+def _prepared(conn, meta, rows: Sequence[Row], names: list[str], instances: bool) -> list[Sequence[Any]]:
     """Each row's values of ``names``, in that order, ready for the driver."""
     by_attname = {f.attname: f for f in meta.concrete_fields}
     try:
@@ -234,20 +234,24 @@ def _prepared(conn, meta, rows: Sequence[Row], names: list[str], instances: bool
     preps = [
         (i, prep, _kept_type(f, conn)) for i, f in enumerate(fields) if (prep := _prep(f, conn)) is not None
     ]
-    single = len(names) == 1
     try:
-        out = [[get(row)] for row in rows] if single else [list(get(row)) for row in rows]
+        out = [(get(row),) for row in rows] if len(names) == 1 else [get(row) for row in rows]
     except KeyError as exc:
         number = next(n for n, row in enumerate(rows, 1) if exc.args[0] not in row)
         raise ValueError(f"{meta.object_name} row {number} has no value for {exc.args[0]!r}.") from None
-    for i, prep, kept in preps:
-        # A column holding only values its preparation keeps as they are (decimals, often) is left alone: one
-        # C-speed pass instead of a Python call per value.
-        if kept is not None and {type(values[i]) for values in out} <= {kept, type(None)}:
-            continue
+    # A column holding only values its preparation keeps as they are (decimals, often) is left alone: one
+    # C-speed pass instead of a Python call per value. Rows stay tuples unless a column needs converting.
+    convert = [
+        (i, prep)
+        for i, prep, kept in preps
+        if kept is None or not {type(values[i]) for values in out} <= {kept, type(None)}
+    ]
+    if convert:
+        out = [list(values) for values in out]
         for values in out:
-            if values[i] is not None:
-                values[i] = prep(values[i])
+            for i, prep in convert:
+                if values[i] is not None:
+                    values[i] = prep(values[i])
     return out
 
 
