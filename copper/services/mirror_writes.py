@@ -2,7 +2,7 @@
 
 Used by the Copper pull (``syncs.services.pull``). ``MirrorWriter.upsert`` reads the existing rows of a batch
 in one query, compares values, inserts new rows and updates changed ones with django-simple-history's bulk
-helpers (or, for large inserts, ``insert_with_history``, which stores the same rows faster).
+helpers (or, for large inserts, ``syncs.bulk``, which stores the same rows faster).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from copper.models import CopperCompany
+from syncs.bulk import bulk_insert_with_history
 
 MISSING_BATCH = 500
 # While a bulk pull runs on SQLite: a page cache large enough to hold the hot index pages (32 MiB, whatever
@@ -82,8 +83,9 @@ class MirrorWriter:
     ) -> Counts:
         """``incoming`` maps pk → values in ``fields`` order. One query reads the existing rows.
 
-        ``fast`` inserts new rows (and their history) with ``_insert_with_history`` instead of building model
-        instances for ``bulk_create_with_history``: the same rows, three times quicker (see its docstring).
+        ``fast`` inserts new rows (and their history) with ``syncs.bulk.bulk_insert_with_history`` instead of
+        building model instances for simple-history's ``bulk_create_with_history``: the same rows, three times
+        quicker (see that module's docstring).
         """
         fields = tuple(fields)
         counts = Counts()
@@ -112,7 +114,14 @@ class MirrorWriter:
                 )
         if creates and fast:
             creates.sort(key=lambda item: item[0])  # in key order: neighbouring rows share table pages
-            insert_with_history(model, fields, creates, now=now, reason=self.reason, user=self.user)
+            columns = (pk_name, *fields)
+            bulk_insert_with_history(
+                model=model,
+                rows=[dict(zip(columns, (pk, *v), strict=True), pulled_at=now) for pk, v in creates],
+                history_user=self.user,
+                change_reason=self.reason,
+                history_date=now,
+            )
         elif creates:
             bulk_create_with_history(
                 [
@@ -156,96 +165,3 @@ class MirrorWriter:
                     default_change_reason=self.reason,
                 )
         return len(missing)
-
-
-def insert_with_history(
-    model: type[models.Model],
-    fields: tuple[str, ...],
-    rows: list[tuple[int, tuple]],
-    *,
-    now: datetime,
-    reason: str,
-    user: AbstractBaseUser | None,
-) -> None:
-    """Insert new rows and their "+" history rows exactly as ``bulk_create_with_history`` would.
-
-    Why not that function: for a 100,000-company first pull it spends most of its time compiling Django's
-    INSERT value by value and building two model instances per row. Here each value goes once through its
-    field's own ``get_db_prep_save`` (so JSON, datetimes and defaults are stored as Django stores them) and
-    the rows are sent with one ``executemany`` per table. ``tests/syncs/test_pull.py`` checks the rows match.
-    """
-    conn = connections[model._default_manager.db]  # the real connection: the proxy costs a lookup per use
-    history = model.history.model  # type: ignore[attr-defined]
-    names = (model._meta.pk.attname, *fields)
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    converters = [_converter(by_attname[name], conn) for name in names]
-    prepared = [
-        [
-            value if conv is None or value is None else conv(value)
-            for conv, value in zip(converters, (pk, *values), strict=True)
-        ]
-        for pk, values in rows
-    ]
-    supplied = {name: i for i, name in enumerate(names)}
-    fixed = {
-        "pulled_at": model._meta.get_field("pulled_at").get_db_prep_save(now, conn),
-        "history_date": history._meta.get_field("history_date").get_db_prep_save(now, conn),
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": user.pk if user is not None else None,
-    }
-    with conn.cursor() as cursor:
-        for target in (model, history):
-            columns, picks, constants = [], [], []
-            for f in target._meta.concrete_fields:
-                if f.attname in supplied:
-                    picks.append(supplied[f.attname])
-                elif f.primary_key:  # the history table's own auto id
-                    continue
-                else:
-                    value = (
-                        fixed[f.attname] if f.attname in fixed else f.get_db_prep_save(f.get_default(), conn)
-                    )
-                    constants.append(value)
-                    picks.append(-len(constants))
-                columns.append(conn.ops.quote_name(f.column))
-            table = conn.ops.quote_name(target._meta.db_table)
-            # Table and column names come from the models' own metadata, quoted; values travel as parameters.
-            placeholders = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
-            # One statement for every row: a long multi-row VALUES measured slower on SQLite and PostgreSQL.
-            cursor.executemany(
-                sql, [[row[i] if i >= 0 else constants[-i - 1] for i in picks] for row in prepared]
-            )
-
-
-# Field types whose Python values the database drivers take as they are.
-_PLAIN_TYPES = frozenset(
-    {
-        "CharField",
-        "TextField",
-        "BigIntegerField",
-        "IntegerField",
-        "PositiveIntegerField",
-        "BooleanField",
-        "EmailField",
-    }
-)
-
-
-def _converter(field: models.Field, conn):
-    """How one field's Python value becomes a database parameter (``None``: as it is).
-
-    JSON and datetimes go straight to the backend's own adapters (what ``get_db_prep_save`` ends in, minus
-    three layers of calls per value); anything else not plainly storable takes the field's full path.
-    """
-    internal = field.get_internal_type()
-    if internal in _PLAIN_TYPES:
-        return None
-    if internal == "ForeignKey":
-        return _converter(field.target_field, conn)
-    if internal == "JSONField":
-        return lambda value: conn.ops.adapt_json_value(value, field.encoder)
-    if internal == "DateTimeField":
-        return conn.ops.adapt_datetimefield_value
-    return lambda value: field.get_db_prep_save(value, conn)

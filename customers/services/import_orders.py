@@ -2,7 +2,7 @@
 
 ``_orders_stage`` is the validation pass (every line parsed into the staging table), ``_orders_write`` the
 write pass (whole orders a batch at a time, sorted by order number). Existing rows are read as value tuples
-and compared; new rows go through ``import_stage.insert_with_history``; changed rows are re-read as instances
+and compared; new rows go through ``syncs.bulk.bulk_insert_with_history``; changed rows are re-read as instances
 and written with ``bulk_update_with_history``; lines an order no longer has are deleted (with history).
 The contract is in ``customers.services.imports``.
 """
@@ -21,6 +21,7 @@ from customers.fishbowl_csv import OrderLineParser, RowSource
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.services import import_stage as stage
 from customers.services.import_stage import COL, EntityCounts
+from syncs import bulk
 
 ORDER_BATCH = 2000
 STAGE_CHUNK = 5000
@@ -226,16 +227,15 @@ class OrderSteps:
     def _insert(self, model, rows: list[dict[str, Any]], key: tuple[str, ...], lookup) -> dict[Any, int]:
         counts = self.result.orders if model is SalesOrder else self.result.lines
         counts.created += len(rows)
-        user_id = self.user.pk if self.user is not None else None
-        return stage.insert_with_history(
-            model,
-            rows,
+        return bulk.bulk_insert_with_history(
+            model=model,
+            rows=rows,
             key=key,
             lookup=lookup,
-            now=self.now,
-            reason=self.reason,
-            user_id=user_id,
-            history=not self.dry_run,
+            history_user=self.user,
+            change_reason=self.reason,
+            history_date=self.now,
+            history=not self.dry_run,  # a dry run is rolled back: nobody reads its history
         )
 
     def _update(self, model, changed: dict[int, dict[str, Any]], counts: EntityCounts) -> None:

@@ -1,25 +1,24 @@
-"""Raw SQL of the Fishbowl import: the staging table of sales-order lines, and a fast insert with history.
+"""Raw SQL of the Fishbowl import: the staging table of sales-order lines.
 
 Staging lets the import validate a whole file before writing anything and then write whole orders in order-
 number order, whatever the file's row order, with memory that does not grow with the file. The table is a
 connection-local TEMPORARY table created inside the import's transaction (so a rollback removes it too).
 Decimals and dates travel as text so that SQLite and PostgreSQL both keep them exactly.
 
-``insert_with_history`` exists because Django's ``bulk_create`` (and simple-history's ``bulk_history_create``)
-spend about 10 µs per value compiling SQL, which alone exceeds the 20 s budget for 200,000 lines: it writes the
-same rows (and the same ``+`` history rows) with one ``executemany`` per table, columns taken from the models.
+New orders and lines (and their ``+`` history rows) are written by ``syncs.bulk.bulk_insert_with_history``:
+Django's ``bulk_create`` spends about 10 µs per value compiling SQL, which alone exceeds the 20 s budget for
+200,000 lines.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 TABLE = "copperhub_fishbowl_import_lines"  # a constant: every statement below interpolates only constants
@@ -197,81 +196,6 @@ def staged_accounts(after: str, upto: str) -> RawSQL:
     """
     sql = f"SELECT account_number FROM {TABLE} WHERE number > %s AND number <= %s"  # noqa: S608
     return RawSQL(sql, [after, upto])  # noqa: S611 (constant SQL, values bound as parameters)
-
-
-def insert_with_history(
-    model: type[models.Model],
-    rows: list[dict[str, Any]],
-    *,
-    key: tuple[str, ...],
-    lookup: models.QuerySet,
-    now,
-    reason: str,
-    user_id: int | None,
-    history: bool = True,
-) -> dict[Any, int]:
-    """Insert ``rows`` (attname → value; missing fields take their defaults) and a ``+`` history row each.
-
-    ``key`` names the attnames of a unique key; the new primary keys are read back from ``lookup``, a queryset
-    that includes the new rows (extra rows are ignored). Returns ``{key: pk}`` of the inserted rows (key: the value of a one-field key, else a tuple).
-    Auto-now fields get ``now``. ``history=False`` (a dry run) writes the rows only.
-    """
-    if not rows:
-        return {}
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    now_db = connection.ops.adapt_datetimefield_value(now)
-    defaults = {}
-    for f in fields:
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        defaults[f.attname] = now_db if auto else f.get_db_prep_save(f.get_default(), connection)
-    names = [f.attname for f in fields]
-    pick_values = operator.itemgetter(*names)
-    values = [pick_values({**defaults, **row}) for row in rows]
-    _insert_many(model._meta.db_table, [f.column for f in fields], values)
-
-    key_of = operator.itemgetter(*key)  # a scalar for a one-field key, else a tuple
-    wanted = {key_of(row) for row in rows}
-    pks = {}
-    for pk, *found_key in lookup.values_list("pk", *key):
-        found_key = found_key[0] if len(key) == 1 else tuple(found_key)
-        if found_key in wanted:
-            pks[found_key] = pk
-    if not history:  # a dry run: rolled back, nobody reads its history
-        return pks
-
-    history = model.history.model  # type: ignore[attr-defined]
-    pk_name = model._meta.pk.attname
-    extra = {
-        "history_date": now_db,
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": user_id,
-    }
-    hfields = [f for f in history._meta.concrete_fields if f.attname != "history_id"]
-    # Each history row is picked from (inserted values…, pk, history columns…) by one itemgetter.
-    tail = list(extra)
-    picks = []
-    for f in hfields:
-        if f.attname == pk_name:
-            picks.append(len(names))
-        elif f.attname in names:
-            picks.append(names.index(f.attname))
-        else:
-            picks.append(len(names) + 1 + tail.index(f.attname))
-    pick = operator.itemgetter(*picks)
-    constants = tuple(extra.values())
-    history_values = [
-        pick((*inserted, pks[key_of(row)], *constants)) for row, inserted in zip(rows, values, strict=True)
-    ]
-    _insert_many(history._meta.db_table, [f.column for f in hfields], history_values)
-    return pks
-
-
-def _insert_many(table: str, columns: list[str], values: list[tuple]) -> None:
-    quote = connection.ops.quote_name
-    sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
 
 
 def order_values(row: tuple, customer_ids: dict[str, int], names: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ to that company. It reads only the typed columns the pull already normalised.
   the company's current number), ``invalid_account_number``.
 - Batched (``CUSTOMER_SYNC_BATCH_SIZE`` companies a page, ordered by pk): each page's customers come in one
   query; its writes, with history rows whose change reason names the run ("customer sync run #12"), go in one
-  transaction through ``sync_writes`` (the rows ``bulk_update_with_history``/``bulk_create_with_history``
+  transaction through ``syncs.bulk`` (the rows ``bulk_update_with_history``/``bulk_create_with_history``
   would write, at a fraction of the cost). Only changed rows are written, so a second run writes nothing.
   Queries grow with pages, not companies; memory holds one page.
 - With ``apply``, orders imported before their customer existed are then linked to it (``order_links``).

@@ -18,7 +18,7 @@ from customers.selectors import (
 )
 from customers.services.sync_reports import SyncReports, company_side
 from customers.services.sync_result import CustomerSyncResult
-from customers.services.sync_writes import history_insert, rows_insert, rows_update
+from syncs.bulk import bulk_insert_with_history, bulk_update_with_history
 
 UNKNOWN = FishbowlCustomer.AccountType.UNKNOWN
 
@@ -285,11 +285,11 @@ class CustomerSync(SyncReports):
     def _save(self, plan: "_Plan", new: list[FishbowlCustomer]) -> None:
         """Write one page in one transaction, so a page is either fully written or not at all.
 
-        Rows and their history go through ``sync_writes`` (one prepared statement per kind of write); the
+        Rows and their history go through ``syncs.bulk`` (one prepared statement per kind of write); the
         history rows are those ``bulk_update_with_history``/``bulk_create_with_history`` would write.
         """
         now = timezone.now()
-        history = {"reason": self.reason, "user": self.user, "date": now}
+        history = {"change_reason": self.reason, "history_user": self.user, "history_date": now}
         # The link is one-to-one: first free every company this page links anew, then link.
         vacate = [
             customer
@@ -311,8 +311,9 @@ class CustomerSync(SyncReports):
                 for customer in vacate:
                     customer.copper_company_id = None
                     customer.updated_at = now
-                rows_update(vacate, ["copper_company", "updated_at"])
-                history_insert(vacate, history_type="~", **history)
+                bulk_update_with_history(
+                    model=FishbowlCustomer, rows=vacate, fields=["copper_company", "updated_at"], **history
+                )
             if rest:
                 fields = set()
                 for customer, changes in rest:
@@ -321,16 +322,18 @@ class CustomerSync(SyncReports):
                         fields.add("copper_company" if name == "copper_company_id" else name)
                     customer.updated_at = now
                 objs = [customer for customer, _ in rest]
-                rows_update(objs, [*sorted(fields), "updated_at"])
-                history_insert(objs, history_type="~", **history)
+                bulk_update_with_history(
+                    model=FishbowlCustomer, rows=objs, fields=[*sorted(fields), "updated_at"], **history
+                )
             if new:
                 for customer in new:
                     customer.created_at = customer.updated_at = now
                 linked = FishbowlCustomer.objects.filter(
                     copper_company_id__gte=plan.span[0], copper_company_id__lte=plan.span[1]
                 )
-                rows_insert(new, key="account_number", among=linked)
-                history_insert(new, history_type="+", **history)
+                bulk_insert_with_history(
+                    model=FishbowlCustomer, rows=new, key=("account_number",), lookup=linked, **history
+                )
 
     def _probable_matches(self, plan: "_Plan") -> None:
         """Report a customer to be created whose name is an unlinked customer's name (one query per page)."""

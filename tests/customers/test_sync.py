@@ -465,16 +465,16 @@ def test_a_page_that_fails_on_a_constraint_is_rolled_back_counted_as_errors_and_
     settings.CUSTOMER_SYNC_BATCH_SIZE = 5
     for i in range(10):
         company(f"E{i}")
-    real_insert = sync_engine.rows_insert
+    real_insert = sync_engine.bulk_insert_with_history
     calls = []
 
-    def insert_failing_once(objs, **kwargs):
-        calls.append(len(objs))
-        real_insert(objs, **kwargs)
+    def insert_failing_once(**kwargs):
+        calls.append(len(kwargs["rows"]))
+        real_insert(**kwargs)
         if len(calls) == 1:
             raise IntegrityError("UNIQUE constraint failed: customers_fishbowlcustomer.account_number")
 
-    monkeypatch.setattr(sync_engine, "rows_insert", insert_failing_once)
+    monkeypatch.setattr(sync_engine, "bulk_insert_with_history", insert_failing_once)
     result, progress = sync()
     assert FishbowlCustomer.objects.count() == 5  # the second page; the first was rolled back whole
     assert FishbowlCustomer.history.count() == 5
