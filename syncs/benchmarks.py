@@ -1,4 +1,4 @@
-"""``manage.py bench runs``: concurrent run starts never fail (issue 16), and a killed worker frees its run.
+"""``manage.py bench runs``: concurrent run starts never fail, and a killed worker frees its run.
 
 Default: ``--starts`` run starts (1,000) from two OS processes (forked; each with ``--threads`` starting threads
 and two executing threads, every thread on its own connection to one scratch SQLite WAL file), spread over
@@ -7,8 +7,7 @@ and with ``wait_if_busy`` (as a follow-up does) — while the same processes exe
 (``sync_run_execute``, a runner that takes a few milliseconds, the real follow-ups), so starts keep meeting runs
 that are just ending. Each start is counted as started (a new queued run), joined/waiting (``wait_if_busy``),
 refused (``SyncRunAlreadyActive``, the API's 409) or other (any other exception: the 500 of the issue).
-Figures: those counts, the exceptions seen, errors logged by a run's execution or its follow-ups, and runs left
-unfinished once everything drained. Target: 0 others, 0 unfinished.
+Figures: those counts, the exceptions seen, errors logged while executing, runs left unfinished (target 0, 0).
 
 ``--kill``: the issue's "after kill -9 of a worker mid-run". A real ``manage.py qcluster`` (``--broker orm``, or
 ``redis`` at ``--redis-url``) and a ``manage.py copper_sandbox`` run as subprocesses on the scratch database; a
