@@ -28,7 +28,7 @@ APP_NAME = "copperhub"
 APP_DESCRIPTION = "copperhub reads customers and sales orders to keep Copper CRM in step with Fishbowl."
 PAGE_SIZE = 5000
 
-# [confirmed tables/columns: external-systems.md; inferred: soitemtype, so.salesman holding the username]
+# [tables and columns as Fishbowl documents them; inferred: soitemtype, so.salesman holding the username]
 CUSTOMERS_SQL = """
 SELECT c.id AS fishbowl_id, c.number AS account_key, c.name AS name, at.name AS account_type,
        su.userName AS sales_rep, c.activeFlag AS active

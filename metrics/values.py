@@ -1,7 +1,7 @@
 """Sales-metric values ↔ Copper custom-field values: encoding, comparison, display, suspicion flags.
 
 Pure functions over plain data (a definition is a ``Definition`` record, not a model), so validation, the
-build, the apply and the admin all read values one way. Copper's encodings (external-systems.md): numbers for
+build, the apply and the admin all read values one way. Copper's encodings (its docs and recorded payloads): numbers for
 Currency/Float/Percentage, unix seconds for Date, an option id for Dropdown, option ids for MultiSelect, a bool
 for Checkbox, a string for String (≤ 255 characters) and Text.
 """

@@ -125,7 +125,7 @@ def demo_account(seed: int) -> dict:
     return {"id": rng_stream(seed, "account").randint(100_000, 999_999), "name": "Demo Roasters (sandbox)"}
 
 
-# The recorded fixture account's fields (shared/fixtures/copper/custom_field_definitions.json), kept verbatim
+# The recorded fixture account's fields (tests/copper/fixtures/copper/custom_field_definitions.json), kept verbatim
 # so that the recorded company payload is valid here too: id, name, data type, available on, filterable, extra.
 _FIXTURE_FIELDS = [
     (705303, "Fruits", "Dropdown", ["company", "lead", "person"], False,
