@@ -43,7 +43,7 @@ test: install chromium lint
 
 demo: install
 	$(MANAGE) migrate --noinput
-	$(DEMO_ENV) $(MANAGE) demo_setup --companies $(DEMO_COMPANIES) --seed $(DEMO_SEED)
+	$(DEMO_ENV) $(MANAGE) demo_setup --companies $(DEMO_COMPANIES) --seed $(DEMO_SEED) --port $(PORT)
 	@echo "Starting the Copper sandbox (:$(SANDBOX_PORT)), the worker and the web server (:$(PORT)). Ctrl-C stops all."
 	@trap 'kill 0' EXIT INT TERM; \
 	$(DEMO_ENV) $(MANAGE) copper_sandbox --port $(SANDBOX_PORT) --seed $(DEMO_SEED) --companies $(DEMO_COMPANIES) & \

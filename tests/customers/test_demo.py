@@ -205,3 +205,13 @@ def test_demo_setup_prints_working_logins_and_can_run_twice(tmp_path, settings):
 
         _, customers = read_csv(tmp_path / "demo/fishbowl_customers.csv")
         assert FishbowlCustomer.objects.count() == len(customers)
+
+
+
+@pytest.mark.django_db
+def test_the_demo_prints_the_login_url_on_the_port_it_serves(tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; not under test
+    stdout = io.StringIO()
+    call_command("demo_setup", companies=40, seed=3, port=9400, stdout=stdout, stderr=io.StringIO())
+    assert "http://127.0.0.1:9400/admin/" in stdout.getvalue()

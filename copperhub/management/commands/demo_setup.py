@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand
 from commissions.models import SalesRep, Title
 from copper.sandbox.world import REFERENCE_COMPANIES, demo_users
 
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+ADMIN_URL = "http://127.0.0.1:{port}/admin/"
 LOGINS = (("admin", "admin@example.com"), ("reviewer", "reviewer@example.com"))
 
 
@@ -58,8 +58,9 @@ class Command(BaseCommand):
         parser.add_argument("--companies", type=int, default=REFERENCE_COMPANIES)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--out", type=Path, default=None, help="Output directory (default var/demo).")
+        parser.add_argument("--port", type=int, default=8000, help="The web server's port (printed in the login URL).")
 
-    def handle(self, *args, companies, seed, out, **options):
+    def handle(self, *args, companies, seed, out, port=8000, **options):
         out_dir = out or Path(settings.VAR_DIR) / "demo"
         call_command("demo_data", companies=companies, seed=seed, out=out_dir, stdout=self.stdout)
         if "fishbowl_import" in get_commands():
@@ -80,7 +81,7 @@ class Command(BaseCommand):
             username: demo_login_ensure(username=username, email=email) for username, email in LOGINS
         }
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Demo ready. Log in at {ADMIN_URL}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready. Log in at {ADMIN_URL.format(port=port)}"))
         for username, password in passwords.items():
             self.stdout.write(f"  user: {username:<9} password: {password}")
         return None
