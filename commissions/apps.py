@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from commissions.months import month_format, month_parse
+from syncs.registry import RunKind, StartButton, run_kind_register
 
 
 def _month_option(data) -> dict:
@@ -12,10 +13,8 @@ class CommissionsConfig(AppConfig):
     name = "commissions"
 
     def ready(self) -> None:
-        # Imported here, not at the top: services import models, which exist only once apps are ready.
-        from commissions.services import commission_calculate_run
-        from syncs.models import SyncRun
-        from syncs.registry import RunKind, StartButton, run_kind_register
+        from commissions.services import commission_calculate_run  # why: apps not ready at import
+        from syncs.models import SyncRun  # why: apps not ready at import
 
         run_kind_register(
             RunKind(

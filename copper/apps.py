@@ -1,16 +1,16 @@
 from django.apps import AppConfig
 
+from syncs.registry import RunKind, StartButton, run_kind_register
+
 
 class CopperConfig(AppConfig):
     name = "copper"
     verbose_name = "Copper"
 
     def ready(self) -> None:
-        # Imported here, not at the top: services import models, which exist only once apps are ready.
-        from copper.configuration import copper_configuration_problem
-        from copper.services.pull import copper_pull_run
-        from syncs.models import SyncRun
-        from syncs.registry import RunKind, StartButton, run_kind_register
+        from copper.configuration import copper_configuration_problem  # why: apps not ready at import
+        from copper.services.pull import copper_pull_run  # why: apps not ready at import
+        from syncs.models import SyncRun  # why: apps not ready at import
 
         run_kind_register(
             RunKind(

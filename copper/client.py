@@ -370,7 +370,7 @@ def copper_client_from_settings(**overrides: Any) -> CopperClient:
     if "limiter" not in options and "rate_per_minute" not in options:
         # The limiter every copperhub process on this account shares (its module may import models; this
         # one does not, hence the late import).
-        from copper.limiter_backends import shared_limiter_from_settings
+        from copper.limiter_backends import shared_limiter_from_settings  # why: no models at load
 
         options["limiter"] = shared_limiter_from_settings(
             account=f"{options['base_url']}|{options['user_email']}"

@@ -2,17 +2,20 @@
 
 from django.apps import AppConfig
 
+from syncs.registry import FollowUp, follow_up_register
+
 
 class CopperhubConfig(AppConfig):
     name = "copperhub"
     verbose_name = "copperhub"
 
     def ready(self) -> None:
-        # Imported here, not at the top: services import models, which exist only once apps are ready.
-        from customers.services.sync import customer_sync_after_pull
-        from integrity.services import REPORT_AFTER_KINDS, integrity_report_after_run
-        from syncs.models import SyncRun
-        from syncs.registry import FollowUp, follow_up_register
+        from customers.services.sync import customer_sync_after_pull  # why: apps not ready at import
+        from integrity.services import (  # why: apps not ready at import
+            REPORT_AFTER_KINDS,
+            integrity_report_after_run,
+        )
+        from syncs.models import SyncRun  # why: apps not ready at import
 
         # What happens when a run ends, in this order (each follow-up checks the run's status itself):
         # a successful pull starts an applying customer sync (queued behind any customer sync that is busy),

@@ -1,15 +1,15 @@
 from django.apps import AppConfig
 
+from syncs.registry import RunKind, StartButton, run_kind_register
+
 
 class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self) -> None:
-        # Imported here, not at the top: services import models, which exist only once apps are ready.
-        from customers.services.import_run import fishbowl_import_run
-        from customers.services.sync import customer_sync_run
-        from syncs.models import SyncRun
-        from syncs.registry import RunKind, StartButton, run_kind_register
+        from customers.services.import_run import fishbowl_import_run  # why: apps not ready at import
+        from customers.services.sync import customer_sync_run  # why: apps not ready at import
+        from syncs.models import SyncRun  # why: apps not ready at import
 
         run_kind_register(
             RunKind(

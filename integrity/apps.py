@@ -1,15 +1,15 @@
 from django.apps import AppConfig
 
+from syncs.registry import RunKind, StartButton, run_kind_register
+
 
 class IntegrityConfig(AppConfig):
     name = "integrity"
     verbose_name = "Integrity"
 
     def ready(self) -> None:
-        # Imported here, not at the top: services import models, which exist only once apps are ready.
-        from integrity.services import integrity_report_run
-        from syncs.models import SyncRun
-        from syncs.registry import RunKind, StartButton, run_kind_register
+        from integrity.services import integrity_report_run  # why: apps not ready at import
+        from syncs.models import SyncRun  # why: apps not ready at import
 
         run_kind_register(
             RunKind(

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: the registry must not import models at app-loading time
-    from syncs.models import SyncRun
-    from syncs.progress import Progress
+    from syncs.models import SyncRun  # why: annotations only
+    from syncs.progress import Progress  # why: annotations only
 
 
 class Runner(Protocol):
