@@ -149,11 +149,7 @@ def _quick_runner(*, run, progress) -> None:
 def _starter_process(number: int, starts: int, threads: int, kinds: list[str], barrier, results) -> None:
     """One worker process: ``threads`` threads start runs while two threads execute the runs this process queued."""
     import syncs.queue
-    from syncs.services.runs import (  # why: only when the benchmark runs
-        SyncRunAlreadyActive,
-        sync_run_execute,
-        sync_run_start,
-    )
+    from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute, sync_run_start  # why: forked child
 
     connections.close_all()
     random.seed(number)
