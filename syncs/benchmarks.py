@@ -149,7 +149,7 @@ def _quick_runner(*, run, progress) -> None:
 def _starter_process(number: int, starts: int, threads: int, kinds: list[str], barrier, results) -> None:
     """One worker process: ``threads`` threads start runs while two threads execute the runs this process queued."""
     import syncs.queue
-    from syncs.services.runs import SyncRunAlreadyActive, sync_run_execute, sync_run_start  # why: forked child
+    from syncs.services import runs  # why: forked child
 
     connections.close_all()
     random.seed(number)
@@ -189,17 +189,17 @@ def _starter_process(number: int, starts: int, threads: int, kinds: list[str], b
             try:
                 if mode < 0.15:
                     with transaction.atomic():
-                        sync_run_start(kind=kind)
+                        runs.sync_run_start(kind=kind)
                     outcome = "started"
                 elif mode < 0.3:
-                    run = sync_run_start(kind=kind, options={"bench": True}, wait_if_busy=True)
+                    run = runs.sync_run_start(kind=kind, options={"bench": True}, wait_if_busy=True)
                     outcome = (
                         "started" if run.status == Status.QUEUED and not collisions.n else "joined_or_waiting"
                     )
                 else:
-                    sync_run_start(kind=kind)
+                    runs.sync_run_start(kind=kind)
                     outcome = "started"
-            except SyncRunAlreadyActive:
+            except runs.SyncRunAlreadyActive:
                 outcome = "refused"
             except Exception as exc:
                 outcome = "other"
@@ -219,7 +219,7 @@ def _starter_process(number: int, starts: int, threads: int, kinds: list[str], b
             if run_id is None:
                 break
             try:
-                sync_run_execute(run_id=run_id)
+                runs.sync_run_execute(run_id=run_id)
             # sync_run_execute never raises for a runner's failure: this would be a worker crash.
             except Exception as exc:
                 with lock:
