@@ -10,17 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from copper.models import CopperCompany
 from syncs.bulk import bulk_insert_with_history
 
-MISSING_BATCH = 500
 # While a bulk pull runs on SQLite: a page cache large enough to hold the hot index pages (32 MiB, whatever
 # the number of rows), and fewer WAL checkpoints (each one syncs and copies the pages written since the last;
 # the WAL file may grow to about 120 MB meanwhile). Measured at 100,000 companies: about 2x faster.
@@ -147,21 +144,3 @@ class MirrorWriter:
             )
             counts.updated = len(updates)
         return counts
-
-    def mark_missing(self, *, seen: set[int], now: datetime) -> int:
-        """Stamp ``missing_from_copper_since`` on companies a full pull did not see (rows are kept)."""
-        present = CopperCompany.objects.filter(missing_from_copper_since__isnull=True)
-        missing = [pk for pk in present.values_list("pk", flat=True).iterator() if pk not in seen]
-        for start in range(0, len(missing), MISSING_BATCH):
-            with transaction.atomic():
-                rows = list(CopperCompany.objects.filter(pk__in=missing[start : start + MISSING_BATCH]))
-                for row in rows:
-                    row.missing_from_copper_since = now
-                bulk_update_with_history(
-                    rows,
-                    CopperCompany,
-                    ["missing_from_copper_since"],
-                    default_user=self.user,
-                    default_change_reason=self.reason,
-                )
-        return len(missing)
