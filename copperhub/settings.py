@@ -135,7 +135,11 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
-            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH") or None},
+            # Tests use a file too, never the in-memory default: threads sharing one in-memory connection (the
+            # live server, a background worker) deadlock when one holds SQLite's mutex inside a Python SQL
+            # function of Django's while another holds the GIL waiting for that mutex. A file gives every
+            # thread its own connection, with WAL and the busy timeout, as in production.
+            "TEST": {"NAME": Path(os.environ.get("SQLITE_TEST_PATH", VAR_DIR / "test-copperhub.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

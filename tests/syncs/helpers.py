@@ -17,14 +17,6 @@ from syncs import registry
 from syncs.services.runs import sync_run_execute
 
 
-def _in_memory_sqlite_connections() -> dict:
-    """Connections the new thread must share: an in-memory SQLite database exists only inside its connection
-    (pytest-django's live server shares it across threads the same way)."""
-    return {
-        conn.alias: conn for conn in connections.all() if conn.vendor == "sqlite" and conn.is_in_memory_db()
-    }
-
-
 class BackgroundWorker:
     """Runs each enqueued ``sync_run_execute`` in its own thread; ``join()`` waits for them all."""
 
@@ -36,30 +28,20 @@ class BackgroundWorker:
     def async_task(self, func, *args, **kwargs) -> str:
         assert func is sync_run_execute, f"unexpected task {func!r}"
         run_id = kwargs["run_id"]
-        shared = _in_memory_sqlite_connections()
-        for conn in shared.values():
-            conn.inc_thread_sharing()
-        thread = threading.Thread(
-            target=self._work, args=(run_id, shared), name=f"sync-run-{run_id}", daemon=True
-        )
+        # The thread opens its own connections, as a worker process would (the test database is a file).
+        thread = threading.Thread(target=self._work, args=(run_id,), name=f"sync-run-{run_id}", daemon=True)
         self.run_ids.append(run_id)
         self.threads.append(thread)
         thread.start()
         return f"thread-{run_id}"
 
-    def _work(self, run_id: int, shared: dict) -> None:
-        for alias, conn in shared.items():
-            connections[alias] = conn
+    def _work(self, run_id: int) -> None:
         try:
             sync_run_execute(run_id=run_id)
         except BaseException as exc:  # surfaced by join(); sync_run_execute itself records runner failures
             self.errors.append(exc)
         finally:
-            for conn in connections.all(initialized_only=True):
-                if conn.alias in shared:
-                    conn.dec_thread_sharing()
-                else:
-                    conn.close()
+            connections.close_all()
 
     def join(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -128,10 +128,6 @@ def test_a_start_that_meets_a_run_just_ending_retries_instead_of_raising(monkeyp
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_starts_of_one_kind_give_one_run_and_clear_refusals_never_a_database_error():
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        # Shared-cache in-memory SQLite locks whole tables without waiting; the real database (a WAL file with a
-        # busy timeout, or PostgreSQL in CI) waits its turn as production does.
-        pytest.skip("needs a database that waits for locks (runs on PostgreSQL in CI)")
     outcomes = []
 
     def start():
