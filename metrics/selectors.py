@@ -13,11 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import copper_companies_active_with_number
+from metrics.models import ChangeSet, FieldMapping
 
 LineType = SalesOrderLine.LineType
 ZERO = Decimal("0.00")
@@ -264,3 +265,22 @@ def metrics_for_customers(
         if metrics.total_orders:
             metrics.average_order_value = (metrics.total_spent / metrics.total_orders).quantize(ZERO)
     return result
+
+
+# --- what awaits a person ------------------------------------------------------------------------------------
+def change_sets_awaiting_approval_by(*, user) -> QuerySet[ChangeSet]:
+    """Built sets ``user`` may approve now: they hold ``metrics.approve_changeset``, someone else built the set
+    (unless METRICS_ALLOW_SELF_APPROVAL) and it is younger than METRICS_CHANGESET_MAX_AGE_HOURS. Empty for
+    anyone else. The definitions check of ``change_set_approve`` is left to the approval itself."""
+    if not (user.is_active and user.has_perm("metrics.approve_changeset")):
+        return ChangeSet.objects.none()
+    since = timezone.now() - dt.timedelta(hours=settings.METRICS_CHANGESET_MAX_AGE_HOURS)
+    sets = ChangeSet.objects.filter(status=ChangeSet.Status.BUILT, built_at__gte=since)
+    if not settings.METRICS_ALLOW_SELF_APPROVAL:
+        sets = sets.exclude(built_by=user)
+    return sets
+
+
+def field_mappings_enabled_count() -> int:
+    """How many field mappings a push writes (enabled ones)."""
+    return FieldMapping.objects.filter(enabled=True).count()
