@@ -113,12 +113,11 @@ def health_line(*, user) -> TodayLine | None:
     if summary is None:
         return TodayLine("health", "Health", url, "no integrity report yet")
     failing = summary["failing"]
-    detail = (
-        f"{len(failing)} check{'s' if len(failing) != 1 else ''} not OK: {', '.join(failing[:3])}"
-        f"{'…' if len(failing) > 3 else ''}"
-        if failing
-        else "every check OK"
-    )
+    if failing:
+        by_state = ", ".join(f"{n} {state}" for state, n in summary["failing_by_state"] if n)
+        detail = f"{len(failing)} check{'s' if len(failing) != 1 else ''} not OK ({by_state})"
+    else:
+        detail = "every check OK"
     detail += f" (checked {timesince(summary['checked_at'])} ago)"
     return TodayLine(
         "health", "Health", url, detail,

@@ -183,6 +183,10 @@ def health_summary() -> dict[str, Any] | None:
         "colour": STATE_COLOURS.get(report.state, "#666"),
         "checked_at": report.created_at,
         "failing": [title or name for title, _state, name in failing],
+        "failing_by_state": [
+            (State(state).label.lower(), sum(1 for row in failing if row[1] == state))
+            for state in (State.CRITICAL, State.WARNING)
+        ],
     }
 
 
