@@ -103,7 +103,7 @@ def last_runs() -> list[dict[str, Any]]:
 
 
 def dashboard(*, reports: int | None = None) -> dict[str, Any]:
-    """Everything the admin index shows: latest report, each check with its trend, last runs, the chain."""
+    """Everything the health board shows: latest report, each check with its trend, last runs, the chain."""
     reports = reports or settings.INTEGRITY_TREND_REPORTS
     recent = list(IntegrityReport.objects.order_by("-created_at", "-id")[:reports])
     latest = recent[0] if recent else None
