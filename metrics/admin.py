@@ -19,9 +19,10 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from metrics.admin_changes import ChangeAdmin  # noqa: F401 - registers the changes' changelist
+from metrics.admin_changes import ChangeAdmin, changes_url  # noqa: F401 - ChangeAdmin registers itself
 from metrics.admin_review import changelist_params, review_context
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
@@ -133,12 +134,13 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         return False
 
     @admin.display(description="Changes")
-    def changes(self, obj: ChangeSet) -> int:
-        return obj.counts.get("changes", 0)
+    def changes(self, obj: ChangeSet) -> str:
+        return format_html('<a href="{}">{}</a>', changes_url(obj.pk), f"{obj.counts.get('changes', 0):,}")
 
     @admin.display(description="Flagged")
-    def flagged(self, obj: ChangeSet) -> int:
-        return obj.counts.get("flagged", 0)
+    def flagged(self, obj: ChangeSet) -> str:
+        n = obj.counts.get("flagged", 0)
+        return format_html('<a href="{}">{}</a>', changes_url(obj.pk, flag="any"), f"{n:,}") if n else "0"
 
     def get_urls(self):
         view = self.admin_site.admin_view

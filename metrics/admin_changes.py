@@ -120,7 +120,7 @@ class OutcomeFilter(admin.SimpleListFilter):
 class ChangeAdmin(admin.ModelAdmin):
     """Read-only list of changes; a change set's page links here with ``change_set__id__exact``."""
 
-    list_display = ["company_cell", "field_name", "before", "after", "flag_cell", "outcome_cell"]
+    list_display = ["company_cell", "field", "before", "after", "flag_cell", "outcome_cell"]
     list_display_links = None
     list_filter = ["change_set", FieldFilter, FlagFilter, OutcomeFilter]
     search_fields = ["company_name"]
@@ -194,6 +194,10 @@ class ChangeAdmin(admin.ModelAdmin):
             details,
             format_html_join(" · ", "{}", ((link,) for link in links)),
         )
+
+    @admin.display(description="Copper field", ordering="field_name")
+    def field(self, change: Change) -> str:
+        return change.field_name
 
     @admin.display(description="Before")
     def before(self, change: Change) -> str:

@@ -40,7 +40,7 @@ def _number(value: Decimal, data_type: str) -> str:
 
 
 def _totals(row: FieldSummary) -> str:
-    if row.old_total is None or row.new_total is None:
+    if row.old_total is None or row.new_total is None or row.metric not in mv.SUMMABLE_METRICS:
         return ""
     difference = row.new_total - row.old_total
     sign = "+" if difference >= 0 else "−"

@@ -66,6 +66,9 @@ MOTION_FLAGS: dict[str, tuple[str, ...]] = {
     "date": ("date_backwards", "clears_value"),
     "other": ("clears_value",),
 }
+# Metrics whose values add up across companies, so a change set's sum before → after means something (an
+# average or a count of days summed over companies does not).
+SUMMABLE_METRICS = (Metric.TOTAL_ORDERS, Metric.TOTAL_SPENT, Metric.SPENT_LAST_12_MONTHS)
 # Totals that only grow in normal life: going down is suspicious.
 CUMULATIVE_METRICS = tuple(m for m, motion in METRIC_MOTION.items() if motion == "total")
 
