@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from metrics.admin_changes import ChangeAdmin, changes_url  # noqa: F401 - ChangeAdmin registers itself
-from metrics.admin_review import changelist_params, review_context
+from metrics.admin_review import LEGACY_FILTERS, changelist_params, review_context
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
 from metrics.services.field_mapping import (
@@ -163,6 +163,9 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if LEGACY_FILTERS & set(request.GET):  # a link from before the changes had their own list
+            params = changelist_params(change_set=get_object_or_404(ChangeSet, pk=pk), query=request.GET)
+            return HttpResponseRedirect(f"{reverse('admin:metrics_change_changelist')}?{params.urlencode()}")
         change_set = get_object_or_404(
             ChangeSet.objects.select_related(
                 "built_by", "approved_by", "rejected_by", "applied_by", "rolled_back_by", "rollback_of"

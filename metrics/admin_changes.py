@@ -122,7 +122,7 @@ class ChangeAdmin(admin.ModelAdmin):
 
     list_display = ["company_cell", "field", "before", "after", "flag_cell", "outcome_cell"]
     list_display_links = None
-    list_filter = ["change_set", FieldFilter, FlagFilter, OutcomeFilter]
+    list_filter = [FieldFilter, FlagFilter, OutcomeFilter, "change_set"]
     search_fields = ["company_name"]
     search_help_text = "Company name, Copper id or account number."
     list_per_page = CHANGES_PER_PAGE
@@ -148,6 +148,12 @@ class ChangeAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_list_display(self, request):
+        # Changes of every set at once (no set chosen) say which set each belongs to.
+        if _selected_change_set(request) is None:
+            return ["change_set", *self.list_display]
+        return self.list_display
+
     def get_queryset(self, request):
         # The links need the mirror's account number and the Fishbowl customer's id: subqueries, not a join,
         # so a change whose company left the mirror still shows (the company foreign key has no constraint).
@@ -156,6 +162,7 @@ class ChangeAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("change_set")
             .annotate(
                 customer_pk=Subquery(customers.values("pk")[:1]),
                 account_number=Subquery(companies.values("account_number")[:1]),

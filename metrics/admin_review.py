@@ -116,6 +116,10 @@ def change_set_counts(*, change_set: ChangeSet) -> list[LabelledCount]:
     return counts_labelled(change_set.counts)
 
 
+# The filters the change set's page took before its changes had their own changelist.
+LEGACY_FILTERS = {"q", "field", "outcome", "flagged", "page"}
+
+
 def changelist_params(*, change_set: ChangeSet, query: QueryDict) -> QueryDict:
     """The changelist query for ``change_set`` narrowed as ``query`` asks: the changelist's filter names
     (``q``, ``field``, ``flag``, ``outcome``), and ``flagged=1`` as the change set page used to say it."""

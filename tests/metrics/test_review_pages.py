@@ -353,3 +353,25 @@ def test_the_legend_says_which_metrics_each_flag_applies_to():
 )
 def test_flags_depend_on_how_the_metric_moves(metric, data_type, old, new, flags):
     assert mv.flags_for(metric=metric, data_type=data_type, old=old, new=new, factor=3) == flags
+
+
+def test_an_old_filtered_link_to_the_change_set_page_opens_the_filtered_changes(reviewer):
+    change_set = change_set_create(companies=6)
+    review = reverse("admin:metrics_changeset_review", args=[change_set.pk])
+    response = reviewer.get(review, {"field": "Total Spent", "flagged": "1"})
+    assert response.status_code == 302
+    rows = result_rows(reviewer.get(response.url).content.decode())
+    assert len(rows) == 2 and all("Total Spent" in row and "Big jump" in row for row in rows)
+
+
+def test_the_changes_of_every_set_at_once_say_which_set_each_belongs_to(reviewer):
+    first, second = change_set_create(companies=1, fields=FIELDS[:1]), ChangeSet.objects.create()
+    Change.objects.create(
+        change_set=second, company_id=5000, company_name="Company 0000", field_name="Total Orders",
+        definition_id=1, data_type="Float", old_display="1", new_display="2",
+    )  # fmt: skip
+    page = reviewer.get(reverse("admin:metrics_change_changelist")).content.decode()
+    rows = result_rows(page)
+    assert len(rows) == 2 and {str(first), str(second)} <= {
+        s for r in rows for s in re.findall(r"Change set #\d+", r)
+    }
