@@ -141,6 +141,13 @@ class ChangeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A change has nothing more to show than its row: open the list at its company, in its set."""
+        change = self.get_object(request, object_id)
+        if change is None or request.method != "GET":
+            return super().change_view(request, object_id, form_url, extra_context)
+        return HttpResponseRedirect(changes_url(change.change_set_id, q=str(change.company_id)))
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

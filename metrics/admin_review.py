@@ -33,6 +33,10 @@ class FieldRow:
     outcomes: str  # "Applied 3, stale (kept) 1" once anything is no longer pending
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _number(value: Decimal, data_type: str) -> str:
     if data_type == "Currency":
         return f"{value:,.2f}"
@@ -55,7 +59,7 @@ def _outcomes(row: FieldSummary) -> str:
         return ""
     labels = dict(Change.Outcome.choices)
     parts = [f"{labels[o]} {n:,}" for o, n in row.outcome_counts.items()]
-    return ", ".join(parts[:1] + [p[0].lower() + p[1:] for p in parts[1:]])
+    return ", ".join(parts[:1] + [_lower_first(p) for p in parts[1:]])
 
 
 def field_rows(*, change_set: ChangeSet, summary: list[FieldSummary]) -> list[FieldRow]:
@@ -94,7 +98,7 @@ def review_context(*, change_set: ChangeSet) -> dict[str, Any]:
         "summary_rows": rows,
         "show_outcomes": any(row.outcomes for row in rows),
         "fields_used": [
-            (m.get("copper_field", ""), policies.get(m.get("policy"), m.get("policy", "")).lower())
+            (m.get("copper_field", ""), _lower_first(policies.get(m.get("policy"), m.get("policy", ""))))
             for m in change_set.mapping_snapshot
         ],
         "total_changes": total,

@@ -75,6 +75,8 @@ def change_set_create(*, companies: int, fields=FIELDS, flag_every: int = 3) -> 
                 )
             )
     Change.objects.bulk_create(rows, batch_size=2000)
+    change_set.counts["flagged"] = sum(row.flagged for row in rows)
+    change_set.save(update_fields=["counts"])
     return change_set
 
 
@@ -375,3 +377,20 @@ def test_the_changes_of_every_set_at_once_say_which_set_each_belongs_to(reviewer
     assert len(rows) == 2 and {str(first), str(second)} <= {
         s for r in rows for s in re.findall(r"Change set #\d+", r)
     }
+
+
+def test_the_change_set_list_links_each_sets_changes_and_flagged_changes(reviewer):
+    change_set = change_set_create(companies=6)
+    page = reviewer.get(reverse("admin:metrics_changeset_changelist")).content.decode()
+    changes = f"{reverse('admin:metrics_change_changelist')}?change_set__id__exact={change_set.pk}"
+    assert f'href="{changes}">30</a>' in page
+    assert f'href="{changes}&amp;flag=any">8</a>' in page
+
+
+def test_a_change_opens_as_its_company_row_in_the_list(reviewer):
+    change_set = change_set_create(companies=3)
+    change = Change.objects.get(change_set=change_set, company_id=5001, field_name="Total Spent")
+    response = reviewer.get(reverse("admin:metrics_change_change", args=[change.pk]))
+    assert response.status_code == 302
+    rows = result_rows(reviewer.get(response.url).content.decode())
+    assert len(rows) == 5 and all("Company 0001" in row for row in rows)
