@@ -6,25 +6,24 @@ never a 500. Long work (dry run, apply, rollback) starts a SyncRun and redirects
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from metrics.admin_changes import ChangeAdmin, changes_url  # noqa: F401 - ChangeAdmin registers itself
+from metrics.admin_review import LEGACY_FILTERS, changelist_params, review_context
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
 from metrics.services.field_mapping import (
@@ -35,12 +34,10 @@ from metrics.services.field_mapping import (
 )
 from metrics.services.starts import change_set_apply_start, change_set_build_start, change_set_rollback_start
 from syncs.admin_views import run_progress_url, run_start_response
-from syncs.csv_safe import csv_writer
 from syncs.models import SyncRun
 from syncs.services.runs import sync_run_may_start
 
 SYNC_BUTTON_LABEL = "Sync Sales Metrics to Copper"
-CHANGES_PER_PAGE = 200
 Status = ChangeSet.Status
 
 
@@ -137,12 +134,13 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         return False
 
     @admin.display(description="Changes")
-    def changes(self, obj: ChangeSet) -> int:
-        return obj.counts.get("changes", 0)
+    def changes(self, obj: ChangeSet) -> str:
+        return format_html('<a href="{}">{}</a>', changes_url(obj.pk), f"{obj.counts.get('changes', 0):,}")
 
     @admin.display(description="Flagged")
-    def flagged(self, obj: ChangeSet) -> int:
-        return obj.counts.get("flagged", 0)
+    def flagged(self, obj: ChangeSet) -> str:
+        n = obj.counts.get("flagged", 0)
+        return format_html('<a href="{}">{}</a>', changes_url(obj.pk, flag="any"), f"{n:,}") if n else "0"
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -162,46 +160,26 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- the change-set page ---------------------------------------------------------------------------------
-    def _filtered(self, request: HttpRequest, change_set: ChangeSet):
-        changes = change_set.changes.all()
-        q = request.GET
-        if q.get("outcome"):
-            changes = changes.filter(outcome=q["outcome"])
-        if q.get("field"):
-            changes = changes.filter(field_name=q["field"])
-        if q.get("flagged") == "1":
-            changes = changes.filter(flagged=True)
-        if q.get("q"):
-            changes = changes.filter(company_name__icontains=q["q"].strip())
-        return changes.order_by("-flagged", "company_name", "company_id", "field_name")
-
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if LEGACY_FILTERS & set(request.GET):  # a link from before the changes had their own list
+            params = changelist_params(change_set=get_object_or_404(ChangeSet, pk=pk), query=request.GET)
+            return HttpResponseRedirect(f"{reverse('admin:metrics_change_changelist')}?{params.urlencode()}")
         change_set = get_object_or_404(
-            ChangeSet.objects.select_related("built_by", "approved_by", "rejected_by", "applied_by"), pk=pk
-        )
-        page = Paginator(self._filtered(request, change_set), CHANGES_PER_PAGE).get_page(
-            request.GET.get("page")
+            ChangeSet.objects.select_related(
+                "built_by", "approved_by", "rejected_by", "applied_by", "rolled_back_by", "rollback_of"
+            ),
+            pk=pk,
         )
         user = request.user
         status = change_set.status
-        query = request.GET.copy()
-        query.pop("page", None)
         context = {
             **self.admin_site.each_context(request),
             "title": str(change_set),
             "opts": self.model._meta,
             "change_set": change_set,
-            "page": page,
-            "query": query.urlencode(),
-            "filters": request.GET,
-            "fields": change_set.changes.order_by("field_name")
-            .values_list("field_name", flat=True)
-            .distinct(),
-            "outcomes": Change.Outcome.choices,
-            "counts": sorted(change_set.counts.items()),
-            "outcome_counts": _outcome_counts(change_set),
+            **review_context(change_set=change_set),
             "history": change_set.history.select_related("history_user").order_by("-history_date")[:50],
             "rollbacks": change_set.rollbacks.all(),
             "progress_url": run_progress_url(change_set.apply_run) if change_set.apply_run_id else "",
@@ -221,42 +199,13 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "metrics/changeset_detail.html", context)
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The (filtered) changes as CSV, streamed."""
+        """The set's changes as CSV, streamed: the changes' changelist export, narrowed by the query."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         change_set = get_object_or_404(ChangeSet, pk=pk)
-
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv_writer(Echo())
-        header = ["company_id", "company", "field", "data_type", "old", "new", "old_raw", "new_raw"]
-        header += ["flags", "rule", "outcome", "message"]
-
-        def rows():
-            yield writer.writerow(header)
-            for c in self._filtered(request, change_set).iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        c.company_id,
-                        c.company_name,
-                        c.field_name,
-                        c.data_type,
-                        c.old_display,
-                        c.new_display,
-                        json.dumps(c.old_value),
-                        json.dumps(c.new_value),
-                        " ".join(c.flags),
-                        c.rule,
-                        c.outcome,
-                        c.message,
-                    ]
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="change-set-{change_set.pk}.csv"'
-        return response
+        changes_admin = self.admin_site.get_model_admin(Change)
+        params = changelist_params(change_set=change_set, query=request.GET)
+        return changes_admin.csv_response(request, params=params)
 
     # --- state changes -----------------------------------------------------------------------------------
     def _post(self, request: HttpRequest, pk: int, perm: str) -> ChangeSet:
@@ -306,10 +255,3 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             back_url=self._back(change_set).url,
             refused=(ChangeSetError,),
         )
-
-def _outcome_counts(change_set: ChangeSet) -> list[tuple[str, int]]:
-    from django.db.models import Count
-
-    rows = change_set.changes.values("outcome").annotate(n=Count("id")).order_by("outcome")
-    labels = dict(Change.Outcome.choices)
-    return [(labels.get(r["outcome"], r["outcome"]), r["n"]) for r in rows]

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import copper_companies_active_with_number
-from metrics.models import ChangeSet, FieldMapping
+from metrics.models import Change, ChangeSet, FieldMapping
+from metrics.values import NUMBER_TYPES
 
 LineType = SalesOrderLine.LineType
 ZERO = Decimal("0.00")
@@ -284,3 +286,112 @@ def change_sets_awaiting_approval_by(*, user) -> QuerySet[ChangeSet]:
 def field_mappings_enabled_count() -> int:
     """How many field mappings a push writes (enabled ones)."""
     return FieldMapping.objects.filter(enabled=True).count()
+# --- change-set review ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldSummary:
+    """What one change set writes into one Copper field, summed up for a reviewer.
+
+    ``old_total``/``new_total`` are the sums of the values before and after over the field's changes (numbers
+    and currency only; None for other types, where a sum means nothing); ``sample_before``/``sample_after``
+    are one change's values as shown. ``flag_counts`` counts the changes carrying each flag (a change may carry
+    several); ``outcome_counts`` the changes per ``Change.Outcome`` value.
+    """
+
+    field_name: str
+    metric: str
+    data_type: str
+    changes: int
+    flagged: int
+    flag_counts: dict[str, int]
+    outcome_counts: dict[str, int]
+    old_total: Decimal | None
+    new_total: Decimal | None
+    sample_company: str
+    sample_before: str
+    sample_after: str
+
+    @property
+    def is_number(self) -> bool:
+        return self.old_total is not None
+
+    @property
+    def difference(self) -> Decimal | None:
+        """The sum after minus the sum before (numbers only)."""
+        if self.old_total is None or self.new_total is None:
+            return None
+        return self.new_total - self.old_total
+
+
+# Joins the sample's parts in one string so MIN() picks them from the same row; never shown.
+_SAMPLE_SEPARATOR = "\x1f"
+
+
+def change_set_field_summary(*, change_set) -> list[FieldSummary]:
+    """Per Copper field of ``change_set``: changes, flagged, per-flag and per-outcome counts, sums before and
+    after (numeric fields) and one sample change; ordered by field name.
+
+    ONE aggregate query grouped by field, whatever the number of changes; reads only.
+    """
+
+    def number(column: str):
+        # CASE keeps the cast off non-numeric rows (PostgreSQL refuses to cast a JSON string to a number).
+        return Sum(
+            Case(
+                When(data_type__in=NUMBER_TYPES, then=Cast(column, FloatField())),
+                default=None,
+                output_field=FloatField(),
+            )
+        )
+
+    flag_aggregates = {f"flag_{flag}": Count("pk", filter=Q(flags__icontains=flag)) for flag in Change.FLAGS}
+    outcome_aggregates = {
+        f"outcome_{outcome}": Count("pk", filter=Q(outcome=outcome)) for outcome in Change.Outcome.values
+    }
+    sample = Concat(
+        F("company_name"),
+        Value(_SAMPLE_SEPARATOR),
+        F("old_display"),
+        Value(_SAMPLE_SEPARATOR),
+        F("new_display"),
+        output_field=CharField(),
+    )
+    rows = (
+        Change.objects.filter(change_set=change_set)
+        .values("field_name", "data_type")
+        .annotate(
+            metric=Max("metric"),
+            n=Count("pk"),
+            n_flagged=Count("pk", filter=Q(flagged=True)),
+            old_sum=number("old_value"),
+            new_sum=number("new_value"),
+            sample=Min(sample),
+            **flag_aggregates,
+            **outcome_aggregates,
+        )
+        .order_by("field_name", "data_type")
+    )
+    result = []
+    for row in rows:
+        numeric = row["data_type"] in NUMBER_TYPES
+        company, before, after = ((row["sample"] or "").split(_SAMPLE_SEPARATOR) + ["", "", ""])[:3]
+        result.append(
+            FieldSummary(
+                field_name=row["field_name"],
+                metric=row["metric"] or "",
+                data_type=row["data_type"],
+                changes=row["n"],
+                flagged=row["n_flagged"],
+                flag_counts={flag: row[f"flag_{flag}"] for flag in Change.FLAGS if row[f"flag_{flag}"]},
+                outcome_counts={
+                    outcome: row[f"outcome_{outcome}"]
+                    for outcome in Change.Outcome.values
+                    if row[f"outcome_{outcome}"]
+                },
+                old_total=_decimal(row["old_sum"]).quantize(ZERO) if numeric else None,
+                new_total=_decimal(row["new_sum"]).quantize(ZERO) if numeric else None,
+                sample_company=company,
+                sample_before=before,
+                sample_after=after,
+            )
+        )
+    return result
