@@ -126,21 +126,27 @@ def field_mapping_field_types(*, metric: str) -> tuple[str, ...]:
 
 
 def field_mapping_validate_one(
-    *, mapping: FieldMapping, definitions: Iterable[Any] | None = None
+    *,
+    mapping: FieldMapping,
+    definitions: Iterable[Any] | None = None,
+    mappings: Iterable[FieldMapping] | None = None,
 ) -> list[MappingProblem]:
     """The check's problems for one (possibly unsaved) mapping, as the mapping form refuses them on save.
 
     The same rules as ``field_mapping_validate`` for this mapping's field, whether or not it is enabled; when it
     is enabled, also another enabled mapping (another metric) targeting the same field. Problems whose code is in
-    ``MAPPING_SETTING_CODES`` are about a setting, not the mapping. Reads the other mappings; writes nothing.
+    ``MAPPING_SETTING_CODES`` are about a setting, not the mapping. ``mappings``: the saved ones (default: read
+    from the database). Writes nothing.
     """
     problems: list[MappingProblem] = []
     field = mapping.copper_field.strip().lower()
     if mapping.enabled and field:
-        others = FieldMapping.objects.filter(enabled=True).exclude(metric=mapping.metric)
-        if mapping.pk:
-            others = others.exclude(pk=mapping.pk)
-        clash = [m for m in others if m.copper_field.strip().lower() == field]
+        others = list(mappings) if mappings is not None else FieldMapping.objects.filter(enabled=True)
+        clash = [
+            m
+            for m in others
+            if m.enabled and m.metric != mapping.metric and m.copper_field.strip().lower() == field
+        ]
         if clash:
             problems.append(_duplicate(sorted([mapping, *clash], key=lambda m: _label(m.metric))))
     by_name = _by_name(_definitions(definitions))
