@@ -188,57 +188,53 @@ def _mapping_problems(
     mapping: FieldMapping, *, by_name: dict[str, list[Definition]], protected: set[str]
 ) -> list[MappingProblem]:
     """The problems of one mapping's field, apart from another mapping targeting it (first blocking one wins)."""
-    problems: list[MappingProblem] = []
     field, metric = mapping.copper_field.strip(), mapping.metric
     label = _label(metric)
     if field.lower() in protected:
-        problems.append(
+        return [
             MappingProblem(
                 code="protected_field",
                 field=field,
                 metric=metric,
                 message=MAPPING_PROTECTED_FIELD.format(field=field, metric=label),
             )
-        )
-        return problems
+        ]
     found = by_name.get(field.lower(), [])
     if not found:
-        problems.append(
+        return [
             MappingProblem(
                 code="missing_field",
                 field=field,
                 metric=metric,
                 message=MAPPING_FIELD_MISSING.format(field=field, metric=label),
             )
-        )
-        return problems
+        ]
     on_companies = [d for d in found if "company" in d.available_on]
     if not on_companies:
-        problems.append(
+        return [
             MappingProblem(
                 code="not_on_companies",
                 field=field,
                 metric=metric,
                 message=MAPPING_FIELD_NOT_ON_COMPANIES.format(field=field, metric=label),
             )
-        )
-        return problems
+        ]
     if len(on_companies) > 1:
-        problems.append(
+        return [
             MappingProblem(
                 code="ambiguous_field",
                 field=field,
                 metric=metric,
                 message=MAPPING_FIELD_AMBIGUOUS.format(field=field, count=len(on_companies)),
             )
-        )
-        return problems
+        ]
     definition = on_companies[0]
+    problems: list[MappingProblem] = []
     kind = METRIC_KINDS[metric]
     allowed = field_mapping_field_types(metric=metric)
     if definition.data_type not in allowed:
         expected = " or ".join(allowed)
-        problems.append(
+        return [
             MappingProblem(
                 code="wrong_type",
                 field=field,
@@ -249,8 +245,7 @@ def _mapping_problems(
                     field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
                 ),
             )
-        )
-        return problems
+        ]
     if definition.data_type == "Date":
         try:
             copper_timezone()
