@@ -79,9 +79,10 @@ def _field_choices(
             continue
         label = f"{definition.name} — {definition.data_type}"
         attrs[definition.name] = {"data-type": definition.data_type}
-        if definition.name.strip().lower() in protected and definition.name != current:
+        if definition.name.strip().lower() in protected:
             label += " (protected: never written)"
-            attrs[definition.name]["disabled"] = True
+            # A mapping already on it keeps it selectable, so its page shows it (and a save says why not).
+            attrs[definition.name]["disabled"] = definition.name != current
         choices.append((definition.name, label))
     if current and current not in attrs:
         known = {d.name.strip().lower(): d for d in company}.get(current.strip().lower())

@@ -153,6 +153,10 @@ def test_a_saved_mapping_that_does_not_fit_shows_its_field_marked_rather_than_si
     FieldMapping.objects.filter(metric=Metric.TOTAL_SPENT).update(copper_field="Total Spnt")
     assert "Notes — Text (cannot hold Total Orders)" in labels(change_page(world, Metric.TOTAL_ORDERS))
     assert "Total Spnt — not among the pulled Copper fields" in labels(change_page(world, Metric.TOTAL_SPENT))
+    FieldMapping.objects.filter(metric=Metric.SAMPLE_KIT_SENT).update(copper_field="Active Customer")
+    options = {o["label"]: o["disabled"] for o in field_options(change_page(world, Metric.SAMPLE_KIT_SENT))}
+    assert options["Active Customer — Checkbox (protected: never written)"] is False
+    assert options["Region — Dropdown (protected: never written)"] is True
 
 
 def test_without_pulled_fields_the_form_says_so_and_links_to_the_sync_dashboard(signed_in):
