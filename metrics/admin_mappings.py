@@ -163,6 +163,7 @@ def _form_with_definitions(definitions: list[Definition]) -> type[FieldMappingFo
 @admin.register(FieldMapping)
 class FieldMappingAdmin(SimpleHistoryAdmin):
     form = FieldMappingForm
+    fields = ["metric", "copper_field", "policy", "enabled", "notes"]  # the metric first, read-only once saved
     list_display = ["metric", "copper_field", "policy", "enabled", "notes"]
     list_editable = ["copper_field", "policy", "enabled"]
     list_filter = ["policy", "enabled"]
