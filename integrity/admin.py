@@ -6,17 +6,20 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integrity.audit import AuditFilters, audit_page
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
-from integrity.rollback import run_rollback_apply, run_rollback_preview
+from integrity.rollback import rollback_items_describe, run_rollback_apply, run_rollback_preview
 from integrity.selectors import check_detail
 from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
 from syncs.services.runs import sync_run_start
+
+ROLLBACK_PER_PAGE = 100
 
 
 class CheckResultInline(admin.TabularInline):
@@ -130,7 +133,20 @@ class IntegrityReportAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(f"{reverse('admin:integrity_audit')}?run={run_id}")
         plan = run_rollback_preview(run_id=run_id)
         run = SyncRun.objects.filter(pk=run_id).first()
-        context = self._context(request, f"Roll back run #{run_id}", plan=plan, run=run)
+        # Every object is restored; the page shows one page of each list, its values described in batches.
+        restorable = Paginator(plan.restorable, ROLLBACK_PER_PAGE).get_page(request.GET.get("page"))
+        skipped = Paginator(plan.skipped, ROLLBACK_PER_PAGE).get_page(request.GET.get("skipped_page"))
+        rollback_items_describe(list(restorable))
+        context = self._context(
+            request,
+            f"Roll back run #{run_id}",
+            plan=plan,
+            run=run,
+            restorable=restorable,
+            skipped=skipped,
+            restorable_count=len(plan.restorable),
+            skipped_count=len(plan.skipped),
+        )
         return TemplateResponse(request, "integrity/rollback.html", context)
 
 

@@ -13,9 +13,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Min, Model, OuterRef, Subquery
+from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from integrity.audit import history_model, run_reason_q, tracked_models
+from integrity.audit_display import ValueFormatter
 
 CHUNK = 500
 ROLLBACK_PREFIX = "rollback of run #"
@@ -30,6 +32,9 @@ class RollbackItem:
     # (field name, current value, value restored)
     fields: list[tuple[str, Any, Any]] = field(default_factory=list)
     skipped: str = ""
+    model: type[Model] | None = None
+    # (field label, now, restored) in plain words, filled by ``rollback_items_describe`` for the page shown
+    shown: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -107,9 +112,12 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
             prev = before.get(first.get("prev_id"))
             obj = current.get(pk)
             label = str(obj) if obj is not None else f"{model._meta.verbose_name} {pk}"
-            item = RollbackItem(model._meta.label_lower, str(model._meta.verbose_name), pk, label[:200])
+            item = RollbackItem(
+                model._meta.label_lower, str(model._meta.verbose_name), pk, label[:200], model=model
+            )
             if later.get(pk):
                 reason, when = later[pk][0]
+                when = timezone.localtime(when) if timezone.is_aware(when) else when
                 item.skipped = f"Changed again after the run ({reason or 'by hand'}, {when:%Y-%m-%d %H:%M})."
             elif prev is None:
                 item.skipped = (
@@ -139,6 +147,16 @@ def run_rollback_plan(*, run_id: int) -> tuple[RollbackPlan, dict[type[Model], d
         if values:
             restore[model] = values
     return plan, restore
+
+
+def rollback_items_describe(items: list[RollbackItem]) -> None:
+    """Fill ``shown`` (field labels and values in plain words) for the items of one page, names read in batches."""
+    formatter = ValueFormatter()
+    for item in items:
+        for name, now, before in item.fields:
+            formatter.collect(item.model, name, now, before)
+    for item in items:
+        item.shown = formatter.changes(item.model, item.fields)
 
 
 def run_rollback_preview(*, run_id: int) -> RollbackPlan:
