@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integrity.audit import AuditFilters, audit_page
+from integrity.checks import CHECKS, check_title
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
 from integrity.rollback import rollback_items_describe, run_rollback_apply, run_rollback_preview
 from integrity.selectors import check_detail
@@ -22,11 +23,29 @@ from syncs.services.runs import sync_run_start
 ROLLBACK_PER_PAGE = 100
 
 
+class CheckFilter(admin.SimpleListFilter):
+    """Filter by check, listed by title (the registry's, one source), in the dashboard's order."""
+
+    title = "check"
+    parameter_name = "check_name"
+
+    def lookups(self, request, model_admin):
+        return [(name, registered.title) for name, registered in CHECKS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(check_name=self.value()) if self.value() else queryset
+
+
+@admin.display(description="Check", ordering="check_name")
+def check_column(obj) -> str:
+    return check_title(obj.check_name, getattr(obj, "title", ""))
+
+
 class CheckResultInline(admin.TabularInline):
     model = CheckResultRecord
     extra = 0
     can_delete = False
-    fields = ["check_name", "state", "count", "numbers", "note"]
+    fields = [check_column, "state", "count", "numbers", "note"]
     readonly_fields = fields
     max_num = 0
 
@@ -154,7 +173,7 @@ class IntegrityReportAdmin(admin.ModelAdmin):
 class AlertAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "check_name",
+        check_column,
         "from_state",
         "to_state",
         "count",
@@ -162,8 +181,10 @@ class AlertAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
     ]
-    list_filter = ["status", "to_state", "check_name"]
-    readonly_fields = [f.name for f in Alert._meta.fields]
+    list_filter = ["status", "to_state", CheckFilter]
+    # The check by its title, not its internal name.
+    exclude = ["check_name"]
+    readonly_fields = [check_column, *(f.name for f in Alert._meta.fields if f.name != "check_name")]
 
     def has_add_permission(self, request):
         return False
@@ -174,8 +195,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(CheckState)
 class CheckStateAdmin(admin.ModelAdmin):
-    list_display = ["check_name", "state", "count", "changed_at", "report"]
-    readonly_fields = [f.name for f in CheckState._meta.fields]
+    list_display = [check_column, "state", "count", "changed_at", "report"]
+    exclude = ["check_name"]
+    readonly_fields = [check_column, *(f.name for f in CheckState._meta.fields if f.name != "check_name")]
 
     def has_add_permission(self, request):
         return False
