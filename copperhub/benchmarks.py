@@ -9,12 +9,14 @@ every admin page reachable from the index is fetched: each registered model's ch
 one object, every custom admin view (the admin's URL patterns, arguments filled with a fitting object: the
 apply run for run pages and the rollback preview, the change set for its pages, a check for check pages), and
 the admin links those pages show (one page per URL shape). Each page is fetched once to warm up, then three
-times; the median time and the statements of one fetch are printed, ``SLOW`` marking a median over 500 ms.
+times; the median wall and CPU time (the CPU time leaves out waiting for a core on a shared machine) and the
+statements of one fetch are printed, ``SLOW`` marking a wall median over 500 ms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import statistics
 import sys
@@ -138,7 +140,9 @@ def admin_pages_crawl(*, client: Client, seeds: list[str], repeat: int = 3, limi
             seen.add(shape)
             queue.append(location)
         if status != 200:
-            pages.append({"url": url, "status": status, "seconds": None, "queries": None})
+            pages.append(
+                {"url": url, "status": status, "seconds": None, "cpu_seconds": None, "queries": None}
+            )
             continue
         if response.get("Content-Type", "").startswith("text/html"):
             for link in _links(response.content.decode()):
@@ -146,14 +150,23 @@ def admin_pages_crawl(*, client: Client, seeds: list[str], repeat: int = 3, limi
                 if shape is not None and shape not in seen:
                     seen.add(shape)
                     queue.append(link)
-        times, queries = [], 0
+        times, cpu, queries = [], [], 0
         for _ in range(repeat):
             with QueryCount() as counted:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 client.get(url)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             queries = counted.count
-        pages.append({"url": url, "status": status, "seconds": statistics.median(times), "queries": queries})
+        pages.append(
+            {
+                "url": url,
+                "status": status,
+                "seconds": statistics.median(times),
+                "cpu_seconds": statistics.median(cpu),
+                "queries": queries,
+            }
+        )
     return pages
 
 
@@ -232,6 +245,7 @@ def admin_pages_benchmark(*, companies: int, repeat: int = 3) -> dict[str, Any]:
                     "run": world["run"].pk,
                     "check": next(iter(CHECKS)),
                 }
+                load_before = round(os.getloadavg()[0], 2)
                 with override_settings(ALLOWED_HOSTS=["testserver", "localhost", "127.0.0.1"]):
                     client = Client()
                     client.force_login(world["user"])
@@ -251,17 +265,23 @@ def admin_pages_benchmark(*, companies: int, repeat: int = 3) -> dict[str, Any]:
         "pages_not_200": {page["url"]: page["status"] for page in pages if page["seconds"] is None},
         "slowest_seconds": round(max((p["seconds"] for p in timed), default=0), 3),
         "pages_over_500_ms": [page["url"] for page in slow],
+        # On a shared machine the wall time includes waiting for a core; the CPU time does not.
+        "pages_over_500_ms_of_cpu": [p["url"] for p in timed if p["cpu_seconds"] > TARGET_SECONDS],
+        "load_average_before_and_after_crawl": [load_before, round(os.getloadavg()[0], 2)],
         "target_met": not slow,
     }
 
 
 def _print_table(pages: list[dict]) -> None:
     out = sys.stdout
-    out.write(f"  {'page':<78} {'ms':>7} {'queries':>8}\n")
+    out.write(f"  {'page':<78} {'ms':>7} {'cpu_ms':>7} {'queries':>8}\n")
     for page in pages:
         if page["seconds"] is None:
-            out.write(f"  {page['url']:<78} {'HTTP ' + str(page['status']):>16}\n")
+            out.write(f"  {page['url']:<78} {'HTTP ' + str(page['status']):>24}\n")
             continue
         flag = "  SLOW" if page["seconds"] > TARGET_SECONDS else ""
-        out.write(f"  {page['url']:<78} {page['seconds'] * 1000:>7.0f} {page['queries']:>8}{flag}\n")
+        out.write(
+            f"  {page['url']:<78} {page['seconds'] * 1000:>7.0f} {page['cpu_seconds'] * 1000:>7.0f} "
+            f"{page['queries']:>8}{flag}\n"
+        )
     out.flush()

@@ -20,7 +20,7 @@ from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
 from syncs.services.runs import sync_run_start
 
-ROLLBACK_PER_PAGE = 100
+ROLLBACK_PER_PAGE = 50
 
 
 class CheckFilter(admin.SimpleListFilter):

@@ -32,6 +32,24 @@ EMPTY = "—"
 MAX_TEXT = 120
 
 
+class StoredJSON:
+    """A JSON value as its stored text: compared by text, decoded only when shown (``decoded()``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoredJSON) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def decoded(self) -> Any:
+        return json.loads(self.text) if isinstance(self.text, str) else self.text
+
+
 def user_label(user) -> str:
     """A user as a person reads it: full name, else username."""
     if user is None:
@@ -99,6 +117,8 @@ class ValueFormatter:
     def text(self, model: type[models.Model], name: str, value: Any) -> str:
         """One value of field ``name`` in plain words (``"—"`` when empty)."""
         field = _field(model, name)
+        if isinstance(value, StoredJSON):
+            value = value.decoded()
         if isinstance(field, models.BooleanField) or isinstance(value, bool):
             return EMPTY if value is None else ("Yes" if value else "No")
         if value is None or value == "" or value == [] or value == {}:
@@ -131,6 +151,7 @@ class ValueFormatter:
         """
         shown = []
         for name, old, new in triples:
+            old, new = (v.decoded() if isinstance(v, StoredJSON) else v for v in (old, new))
             if name == "custom_fields" and _is_copper_company(model):
                 for label, before, after in custom_field_changes(old, new, self._custom_field_catalog()):
                     shown.append((label, str(before), str(after)))

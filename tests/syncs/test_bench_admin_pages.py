@@ -21,7 +21,7 @@ def test_bench_admin_pages_times_every_kind_of_admin_page_on_a_tiny_world(tiny_w
     out = StringIO()
     call_command("bench", "admin_pages", "--companies", "8", "--repeat", "1", stdout=out)
     output = out.getvalue()
-    timed = dict(re.findall(r"^  (/admin/\S*)\s+(\d+)\s+\d+(?:  SLOW)?$", output, flags=re.MULTILINE))
+    timed = dict(re.findall(r"^  (/admin/\S*)\s+(\d+)\s+\d+\s+\d+(?:  SLOW)?$", output, flags=re.MULTILINE))
     for page in (
         "/admin/",
         "/admin/copper/coppercompany/",
