@@ -35,7 +35,7 @@ class CustomFieldRow:
 def _number(value: Decimal, places: int | None = None) -> str:
     if places is None:
         places = 0 if value == value.to_integral_value() else max(0, -value.normalize().as_tuple().exponent)
-    return number_format(value, decimal_pos=places, use_l10n=False, force_grouping=True)
+    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
 def custom_field_value_text(decoder: FieldDecoder, value: Any) -> str | SafeString:

@@ -135,7 +135,7 @@ class ValueFormatter:
         if isinstance(value, dt.date):
             return f"{value:%Y-%m-%d}"
         if isinstance(value, Decimal | float):
-            return number_format(value, force_grouping=True, use_l10n=False)
+            return number_format(value, force_grouping=True, use_l10n=True)
         if isinstance(value, dict | list):
             text = json.dumps(value, ensure_ascii=False, default=str)
         else:
