@@ -16,6 +16,7 @@ statements of one fetch are printed, ``SLOW`` marking a wall median over 500 ms.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import statistics
@@ -124,6 +125,8 @@ def _links(html: str) -> list[str]:
 
 def admin_pages_crawl(*, client: Client, seeds: list[str], repeat: int = 3, limit: int = 400) -> list[dict]:
     """Fetch each seed and each admin link found on the fetched pages (one per shape); time each page."""
+    # 403/404/405 answers are part of the crawl (POST-only views, refused actions): not worth a traceback each.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
     queue, seen, pages = [], set(), []
     for url in seeds:
         shape = _shape(url)
