@@ -1,0 +1,114 @@
+"""In Chromium at 1400 px, no page of the admin is wider than the window, and nothing in a page's content is
+wider than the column it sits in (the health board's 1,229 px table in a 600 px column, issue 15).
+
+One browser, one signed-in page, every admin page found from the admin site (``tests.admin_pages``) over the
+complete small world of ``tests.admin_world``; every offender of every page is collected and reported at once.
+"""
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.admin_pages import admin_pages
+from tests.admin_world import admin_world_create
+from tests.browser import browser_page_open, chromium_required
+
+WIDTH = 1400
+
+chromium_required()
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# For the page in the browser: the window's width if the document is wider, and each table, pre or div in
+# #content whose box runs past its container's content box (or, for a pre, whose text runs past its own box),
+# named by a CSS path from #content.
+OVERFLOWS_JS = """
+(limit) => {
+  const name = (el) => {
+    const parts = [];
+    for (let node = el; node && node.id !== 'content'; node = node.parentElement) {
+      let part = node.tagName.toLowerCase();
+      if (node.id) { parts.unshift(part + '#' + node.id); break; }
+      const classes = [...node.classList].slice(0, 2);
+      if (classes.length) part += '.' + classes.join('.');
+      parts.unshift(part);
+    }
+    return '#content ' + parts.join(' > ');
+  };
+  const found = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > limit) found.push({selector: 'html', width: doc.scrollWidth, room: limit});
+  const content = document.querySelector('#content');
+  if (!content) return found;
+  for (const el of content.querySelectorAll('table, pre, div')) {
+    if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;  // not displayed
+    const box = el.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const parent = el.parentElement;
+    const style = getComputedStyle(parent);
+    const inner = parent.getBoundingClientRect();
+    const right = inner.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+    const left = inner.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+    const room = Math.round(right - left);
+    if (box.right > right + 1 && el.offsetWidth > room + 1) {
+      found.push({selector: name(el), width: Math.round(box.width), room});
+    } else if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1) {
+      found.push({selector: name(el) + ' (its text)', width: el.scrollWidth, room: el.clientWidth});
+    }
+  }
+  return found;
+}
+"""
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    with browser_page_open(monkeypatch, width=WIDTH, height=900, timeout_ms=20_000) as page:
+        yield page
+
+
+def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
+    live_server, staff_user, second_staff_user, monkeypatch, browser_page
+):
+    world = admin_world_create(user=staff_user, second_user=second_staff_user, monkeypatch=monkeypatch)
+    pages, problems = admin_pages(user=staff_user, url_args=world.url_args, extra_urls=world.extra_urls)
+    page, base = browser_page, live_server.url
+
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")
+
+    offenders: list[str] = []
+    seen: set[str] = set()
+    checked = 0
+    for admin_page in pages:
+        try:
+            response = page.goto(base + admin_page.url, wait_until="load")
+        except PlaywrightError:
+            # Chromium will not show an empty error answer (a POST-only action's 405); ask without it.
+            response = page.request.get(base + admin_page.url)
+        status = response.status if response else 0
+        content_type = response.headers.get("content-type", "") if response else ""
+        if status in (403, 405) or not content_type.startswith("text/html"):
+            continue  # a POST-only action or a download, not a page
+        if status != 200:
+            problems.append(f"{admin_page.label} ({admin_page.url}) answered {status}")
+            continue
+        final = page.url.removeprefix(base)
+        if final in seen:
+            continue  # a redirect to a page already checked
+        seen.add(final)
+        checked += 1
+        for found in page.evaluate(OVERFLOWS_JS, WIDTH):
+            offenders.append(
+                f"{admin_page.label} ({final}): {found['selector']} is {found['width']} px in {found['room']} px"
+            )
+
+    assert checked > 60, f"only {checked} admin pages were checked: {pages}"
+    assert not (problems or offenders), (
+        f"{len(offenders)} overflow(s) at {WIDTH} px:\n"
+        + "\n".join(offenders)
+        + "\n\npages not reached:\n"
+        + "\n".join(problems)
+    )
