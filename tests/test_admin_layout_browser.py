@@ -5,14 +5,19 @@ One browser, one signed-in page, every admin page found from the admin site (``t
 complete small world of ``tests.admin_world``; every offender of every page is collected and reported at once.
 """
 
+import os
+import re
+
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.admin_pages import admin_pages
 from tests.admin_world import admin_world_create
-from tests.browser import browser_page_open, chromium_required
+from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
 
 WIDTH = 1400
+# ADMIN_LAYOUT_SCREENSHOTS=1 keeps a full-page screenshot of every page checked (in SYNC_SCREENSHOT_DIR).
+KEEP_SCREENSHOTS = bool(os.environ.get("ADMIN_LAYOUT_SCREENSHOTS"))
 
 chromium_required()
 
@@ -100,6 +105,9 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
             continue  # a redirect to a page already checked
         seen.add(final)
         checked += 1
+        if KEEP_SCREENSHOTS:
+            slug = re.sub(r"[^a-z0-9]+", "-", final.lower()).strip("-")
+            page.screenshot(path=str(SCREENSHOTS / f"admin-layout-{slug}.png"), full_page=True)
         for found in page.evaluate(OVERFLOWS_JS, WIDTH):
             offenders.append(
                 f"{admin_page.label} ({final}): {found['selector']} is {found['width']} px in {found['room']} px"
