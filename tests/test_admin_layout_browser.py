@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # For the page in the browser: the window's width if the document is wider, and each table, pre or div in
 # #content whose box runs past its container's content box (or, for a pre, whose text runs past its own box),
-# named by a CSS path from #content.
-OVERFLOWS_JS = """
+# named by a CSS path from #content; and each element in #content that splits a word over lines.
+OVERFLOWS_JS = r"""
 (limit) => {
   const name = (el) => {
     const parts = [];
@@ -41,7 +41,7 @@ OVERFLOWS_JS = """
   };
   const found = [];
   const doc = document.documentElement;
-  if (doc.scrollWidth > limit) found.push({selector: 'html', width: doc.scrollWidth, room: limit});
+  if (doc.scrollWidth > limit) found.push({selector: 'html', problem: `is ${doc.scrollWidth} px wide in a ${limit} px window`});
   const content = document.querySelector('#content');
   if (!content) return found;
   for (const el of content.querySelectorAll('table, pre, div')) {
@@ -55,9 +55,28 @@ OVERFLOWS_JS = """
     const left = inner.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
     const room = Math.round(right - left);
     if (box.right > right + 1 && el.offsetWidth > room + 1) {
-      found.push({selector: name(el), width: Math.round(box.width), room});
+      found.push({selector: name(el), problem: `is ${Math.round(box.width)} px wide in ${room} px`});
     } else if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1) {
-      found.push({selector: name(el) + ' (its text)', width: el.scrollWidth, room: el.clientWidth});
+      found.push({selector: name(el), problem: `holds text ${el.scrollWidth} px wide in ${el.clientWidth} px`});
+    }
+  }
+  // A word of letters or digits split over lines ("S T A T U S" in a squeezed column) has no room either.
+  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+  const reported = new Set();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const cell = node.parentElement;
+    if (!cell.offsetParent || reported.has(cell)) continue;
+    for (const match of node.data.matchAll(/[\p{L}\p{N}]{2,}/gu)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (tops.size > 1) {
+        const width = Math.round(cell.getBoundingClientRect().width);
+        found.push({selector: name(cell), problem: `splits the word “${match[0]}” over ${tops.size} lines (${width} px wide)`});
+        reported.add(cell);
+        break;
+      }
     }
   }
   return found;
@@ -84,7 +103,7 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
     page.click("input[type=submit]")
     page.wait_for_selector("#content")
 
-    offenders: list[str] = []
+    offenders: dict[str, list[str]] = {}  # what is wrong → the pages where it is
     seen: set[str] = set()
     checked = 0
     for admin_page in pages:
@@ -109,14 +128,13 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
             slug = re.sub(r"[^a-z0-9]+", "-", final.lower()).strip("-")
             page.screenshot(path=str(SCREENSHOTS / f"admin-layout-{slug}.png"), full_page=True)
         for found in page.evaluate(OVERFLOWS_JS, WIDTH):
-            offenders.append(
-                f"{admin_page.label} ({final}): {found['selector']} is {found['width']} px in {found['room']} px"
-            )
+            offenders.setdefault(f"{found['selector']} {found['problem']}", []).append(final)
 
     assert checked > 60, f"only {checked} admin pages were checked: {pages}"
+    listed = [f"{what}\n    on {', '.join(where)}" for what, where in offenders.items()]
     assert not (problems or offenders), (
-        f"{len(offenders)} overflow(s) at {WIDTH} px:\n"
-        + "\n".join(offenders)
+        f"{len(offenders)} thing(s) too wide at {WIDTH} px:\n"
+        + "\n".join(listed)
         + "\n\npages not reached:\n"
         + "\n".join(problems)
     )
