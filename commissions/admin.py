@@ -169,7 +169,7 @@ class CommissionLineAdmin(admin.ModelAdmin):
 
     @admin.display(description="Rate", ordering="rate")
     def rate_text(self, line: CommissionLine) -> str:
-        return "–" if line.rate is None else f"{line.rate * 100:.2f} %"
+        return "–" if line.rate is None else f"{line.rate * 100:.2f}\u00a0%"  # never "8.00" and "%" apart
 
     @admin.display(description="Commission", ordering="amount")
     def commission_text(self, line: CommissionLine) -> str:

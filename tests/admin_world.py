@@ -203,6 +203,10 @@ def _fishbowl_side(user) -> None:
         account_number="20001", name="Walk-in Retail Counter (house account, Fishbowl only)",
         sales_rep="House", billing_address="PO Box 4410\nSaint Paul, MN 55104", fishbowl_id=90001,
     )  # fmt: skip
+    # A person set this customer's rep and region by hand: the sync keeps them (and reports the difference).
+    edited = FishbowlCustomer.objects.get(account_number="10043")
+    edited.sales_rep, edited.region, edited.locked_fields = "draghunathan", "Québec", ["sales_rep", "region"]
+    edited.save()
     account_number_owner_choose(
         account_number="10045",
         company=CopperCompany.objects.get(pk=204),
