@@ -90,21 +90,6 @@ PRODUCTS = [
 ]
 
 
-@dataclasses.dataclass
-class AdminWorld:
-    """What was built, for tests that walk it; ``url_args`` fills the custom admin URLs that need an id."""
-
-    built_set: ChangeSet
-    applied_set: ChangeSet
-    running_run: SyncRun
-    customer_sync_dry_run: SyncRun
-    customer_sync_apply_run: SyncRun
-    report: IntegrityReport
-    copper: FakeCopper
-    url_args: dict[str, list[dict[str, Any]]]
-    extra_urls: list[str]
-
-
 class InlineQueue:
     """Stands in for the broker: records each queued run; ``drain()`` executes them in order, as a worker."""
 
@@ -119,6 +104,22 @@ class InlineQueue:
     def drain(self) -> None:
         while self.run_ids:
             sync_run_execute(run_id=self.run_ids.pop(0))
+
+
+@dataclasses.dataclass
+class AdminWorld:
+    """What was built, for tests that walk it; ``url_args`` fills the custom admin URLs that need an id."""
+
+    built_set: ChangeSet
+    applied_set: ChangeSet
+    running_run: SyncRun
+    customer_sync_dry_run: SyncRun
+    customer_sync_apply_run: SyncRun
+    report: IntegrityReport
+    copper: FakeCopper
+    queue: InlineQueue
+    url_args: dict[str, list[dict[str, Any]]]
+    extra_urls: list[str]
 
 
 def _order(number: str, account: str, day: dt.date, lines, sales_person: str) -> SalesOrder:
@@ -337,7 +338,12 @@ def _api_side(user) -> None:
 
 
 def admin_world_create(*, user, second_user, monkeypatch) -> AdminWorld:
-    """Build the world (about a second); ``user`` builds and starts, ``second_user`` approves and applies."""
+    """Build the world (about two seconds); ``user`` builds and starts, ``second_user`` approves and applies.
+
+    Leaves two patches for the rest of the test: runs started later (from a browser, say) are only recorded in
+    ``world.queue`` until ``world.queue.drain()`` (or patch ``syncs.queue.async_task`` again, with a
+    ``tests.syncs.helpers.BackgroundWorker``), and the metrics runs talk to ``world.copper``.
+    """
     queue = InlineQueue()
     monkeypatch.setattr("syncs.queue.async_task", queue.async_task)
     _copper_side()
@@ -363,6 +369,7 @@ def admin_world_create(*, user, second_user, monkeypatch) -> AdminWorld:
         customer_sync_apply_run=runs["sync_apply"],
         report=report,
         copper=copper,
+        queue=queue,
         url_args={
             # The running run and every finished one: each kind's summary and next steps differ.
             "syncs_syncrun_progress": [{"run_id": run.pk} for run in [runs["running"], *finished]],

@@ -13,7 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.admin_pages import admin_pages
 from tests.admin_world import admin_world_create
-from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
+from tests.browser import SCREENSHOTS, admin_sign_in, browser_page_open, chromium_required
 
 WIDTH = 1400
 # ADMIN_LAYOUT_SCREENSHOTS=1 keeps a full-page screenshot of every page checked (in SYNC_SCREENSHOT_DIR).
@@ -97,11 +97,7 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
     pages, problems = admin_pages(user=staff_user, url_args=world.url_args, extra_urls=world.extra_urls)
     page, base = browser_page, live_server.url
 
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-password")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
+    admin_sign_in(page, base, staff_user.username)
 
     offenders: dict[str, list[str]] = {}  # what is wrong → the pages where it is
     seen: set[str] = set()
