@@ -1,7 +1,8 @@
 """Every page of the admin a signed-in superuser can reach, found from the admin site itself.
 
 The list is never written down: each registered model's changelist, add page (when its admin allows adding),
-one change page and that row's history come from ``admin.site._registry``; the custom pages come from each
+one change page, that row's history and its delete confirmation (when allowed) come from
+``admin.site._registry``; the custom pages come from each
 model admin's ``get_urls()`` and the site's own, minus Django's standard names. A custom page that needs
 arguments takes them from ``AdminWorld.url_args`` (by URL name), or, when its only argument is a row of its
 model (``pk``, ``object_id``, ``id``), from the first row of that model. Whatever cannot be filled is reported, so a new
@@ -94,6 +95,11 @@ def admin_pages(
             pages.append(
                 AdminPage(f"{opts.verbose_name} #{row.pk} history", reverse(f"{info}_history", args=[pk]))
             )
+            if model_admin.has_delete_permission(request, row):
+                # Only the confirmation page: nothing is deleted without its POST.
+                pages.append(
+                    AdminPage(f"delete {opts.verbose_name} #{row.pk}", reverse(f"{info}_delete", args=[pk]))
+                )
         standard = {f"{opts.app_label}_{opts.model_name}_{suffix}" for suffix in MODEL_STANDARD_SUFFIXES}
         for pattern in _patterns(model_admin.get_urls()):
             if pattern.name and pattern.name not in standard:

@@ -54,5 +54,6 @@ def admin_sign_in(page, base_url: str, username: str, *, next_url: str = "/admin
     page.goto(f"{base_url}/admin/login/?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", f"{username}-password")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")  # signed in (the login page has no user tools)

@@ -106,8 +106,11 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
         try:
             response = page.goto(base + admin_page.url, wait_until="load")
         except PlaywrightError:
-            # Chromium will not show an empty error answer (a POST-only action's 405); ask without it.
+            # Chromium shows no empty error answer (a POST-only action's 405): ask again without it.
             response = page.request.get(base + admin_page.url)
+            if response.status not in (403, 405):
+                problems.append(f"{admin_page.label} ({admin_page.url}) answered {response.status}, empty")
+            continue
         status = response.status if response else 0
         content_type = response.headers.get("content-type", "") if response else ""
         if status in (403, 405) or not content_type.startswith("text/html"):
@@ -123,7 +126,11 @@ def test_no_admin_page_is_wider_than_the_window_or_its_column_at_1400_px(
         if KEEP_SCREENSHOTS:
             slug = re.sub(r"[^a-z0-9]+", "-", final.lower()).strip("-")
             page.screenshot(path=str(SCREENSHOTS / f"admin-layout-{slug}.png"), full_page=True)
-        for found in page.evaluate(OVERFLOWS_JS, WIDTH):
+        try:
+            found_here = page.evaluate(OVERFLOWS_JS, WIDTH)
+        except PlaywrightError as exc:
+            raise AssertionError(f"{admin_page.label} ({final}) navigated away while measured") from exc
+        for found in found_here:
             offenders.setdefault(f"{found['selector']} {found['problem']}", []).append(final)
 
     assert checked > 60, f"only {checked} admin pages were checked: {pages}"
