@@ -89,12 +89,18 @@ def open_page(page, url: str):
 
     Chromium refuses to show an empty error answer (a POST-only action's 405) and turns a CSV into a
     download: those are asked again outside the page, and their answer returned for the caller to skip.
-    A page that fails to load for another reason gets a second try.
+    A page that fails to load for another reason gets another try.
     """
-    for _attempt in range(2):
+    error = ""
+    for _attempt in range(3):
         try:
             return page.goto(url, wait_until="load")
         except PlaywrightError as exc:
+            if "interrupted by another navigation" in exc.message:
+                # A page that reloads itself (a progress page seeing its run end) raced the visit: go again.
+                error = exc.message.splitlines()[0]
+                page.wait_for_timeout(300)
+                continue
             response = page.request.get(url)
             html = response.headers.get("content-type", "").startswith("text/html")
             if response.status in (403, 405) or not html:
