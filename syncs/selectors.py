@@ -1,10 +1,12 @@
 """Reads about sync runs, shared by the sync dashboard and the health dashboard."""
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Max
+from django.db.models import Count, Max
 
-from syncs.models import SyncRun
+from syncs.models import SyncRun, SyncRunLog
 
 
 def sync_runs_latest_by_kind() -> dict[str, SyncRun]:
@@ -22,3 +24,51 @@ def sync_runs_last_success_by_kind() -> dict[str, dt.datetime]:
         .order_by()
     )
     return {row["kind"]: row["last"] for row in rows}
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a run's log (oldest first within the page), for the progress page."""
+
+    entries: list[SyncRunLog]
+    number: int
+    pages: int
+    total: int  # entries matching the filter
+    run_total: int  # all the run's entries
+    level: str
+    last_id: int  # the run's newest entry id (polls ask for those after it)
+
+    @property
+    def is_newest(self) -> bool:
+        return self.number == self.pages
+
+    @property
+    def page_numbers(self) -> list[int]:
+        return list(range(1, self.pages + 1))
+
+
+def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_page: int = 100) -> LogPage:
+    """Page ``page`` (default: the newest, the last) of the run's log, only entries of ``level`` when it is one.
+
+    Entries stay in the order they happened; a page number out of range gives the nearest page. Three queries:
+    the filtered count, the run's newest id and count, the page.
+    """
+    levels = SyncRunLog.Level.values
+    level = level if level in levels else ""
+    entries = run.log_entries.order_by("id")
+    if level:
+        entries = entries.filter(level=level)
+    total = entries.count()
+    pages = max(1, -(-total // per_page))
+    number = int(page) if str(page or "").isdigit() else pages
+    number = min(max(number, 1), pages)
+    whole = run.log_entries.aggregate(last=Max("id"), count=Count("id"))
+    return LogPage(
+        entries=list(entries[(number - 1) * per_page : number * per_page]),
+        number=number,
+        pages=pages,
+        total=total,
+        run_total=whole["count"] if level else total,
+        level=level,
+        last_id=whole["last"] or 0,
+    )
