@@ -35,6 +35,7 @@ class LogPage:
     pages: int
     total: int  # entries matching the filter
     run_total: int  # all the run's entries
+    first: int  # position (from 1) of the page's first entry among the matching ones
     level: str
     last_id: int  # the run's newest entry id (polls ask for those after it)
 
@@ -50,8 +51,9 @@ class LogPage:
 def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_page: int = 100) -> LogPage:
     """Page ``page`` (default: the newest, the last) of the run's log, only entries of ``level`` when it is one.
 
-    Entries stay in the order they happened; a page number out of range gives the nearest page. Three queries:
-    the filtered count, the run's newest id and count, the page.
+    Entries stay in the order they happened; pages are cut from the newest end, so the default page holds the
+    ``per_page`` newest and page 1 the oldest few; a page number out of range gives the nearest page. Three
+    queries: the filtered count, the run's newest id and count, the page.
     """
     levels = SyncRunLog.Level.values
     level = level if level in levels else ""
@@ -63,12 +65,14 @@ def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_pa
     number = int(page) if str(page or "").isdigit() else pages
     number = min(max(number, 1), pages)
     whole = run.log_entries.aggregate(last=Max("id"), count=Count("id"))
+    end = total - (pages - number) * per_page  # the page's last entry, counted from the oldest
     return LogPage(
-        entries=list(entries[(number - 1) * per_page : number * per_page]),
+        entries=list(entries[max(0, end - per_page) : end]) if end > 0 else [],
         number=number,
         pages=pages,
         total=total,
         run_total=whole["count"] if level else total,
+        first=max(0, total - (pages - number + 1) * per_page) + 1,
         level=level,
         last_id=whole["last"] or 0,
     )
