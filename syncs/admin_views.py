@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import progress_snapshot
@@ -146,6 +147,12 @@ def snapshot_with_waiting(run: SyncRun) -> dict[str, Any]:
     return snapshot
 
 
+def log_filter_query(log) -> str:
+    """The log page's filter as the start of a query string ("code=a&level=error&"), for its page links."""
+    pairs = [("code", code) for code in log.codes] + ([("level", log.level)] if log.level else [])
+    return urlencode(pairs) + "&" if pairs else ""
+
+
 def log_entry_dict(entry: SyncRunLog) -> dict[str, Any]:
     return {
         "id": entry.pk,
@@ -192,7 +199,11 @@ class SyncRunViewsMixin:
             raise PermissionDenied
         run = get_object_or_404(SyncRun.objects.select_related("started_by", "parent"), pk=run_id)
         log = sync_run_log_page(
-            run=run, level=request.GET.get("level", ""), page=request.GET.get("log_page"), per_page=LOG_PAGE_SIZE
+            run=run,
+            level=request.GET.get("level", ""),
+            codes=request.GET.getlist("code"),
+            page=request.GET.get("log_page"),
+            per_page=LOG_PAGE_SIZE,
         )
         snapshot = snapshot_with_waiting(run)
         page_data = {
@@ -201,7 +212,7 @@ class SyncRunViewsMixin:
             # Polls fetch only entries written after the page loaded; they are added while the newest page of the
             # whole log is shown (not an older page, not a filtered one).
             "last_log_id": log.last_id,
-            "log_live": log.is_newest and not log.level,
+            "log_live": log.is_newest and not log.level and not log.codes,
             "log_total": log.total,
             "log_page_size": LOG_PAGE_SIZE,
             "queued_hint_after": QUEUED_HINT_AFTER_SECONDS,
@@ -217,6 +228,7 @@ class SyncRunViewsMixin:
             log_levels=SyncRunLog.Level.choices,
             log_first=log.first,
             log_last=log.first + len(log.entries) - 1,
+            log_query=log_filter_query(log),
             count_figures=snapshot["figures"],
             options_phrases=options_phrases(run),
             can_cancel=self.has_cancel_permission(request),
@@ -279,6 +291,8 @@ class SyncRunViewsMixin:
                     "label": Kind(kind).label,
                     "last": last,
                     "snapshot": progress_snapshot(last) if last else None,
+                    # The last run's non-zero counts, labelled in its kind's words.
+                    "figures": [f for f in count_figures(progress_snapshot(last)) if f[2]] if last else [],
                     "buttons": run_kind.buttons,
                     "can_start": sync_run_may_start(user=request.user, kind=kind),
                     "permission": run_kind.permission,

@@ -37,6 +37,7 @@ class LogPage:
     run_total: int  # all the run's entries
     first: int  # position (from 1) of the page's first entry among the matching ones
     level: str
+    codes: list[str]
     last_id: int  # the run's newest entry id (polls ask for those after it)
 
     @property
@@ -48,8 +49,11 @@ class LogPage:
         return list(range(1, self.pages + 1))
 
 
-def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_page: int = 100) -> LogPage:
-    """Page ``page`` (default: the newest, the last) of the run's log, only entries of ``level`` when it is one.
+def sync_run_log_page(
+    *, run: SyncRun, level: str = "", codes: list[str] | None = None, page: Any = None, per_page: int = 100
+) -> LogPage:
+    """Page ``page`` (default: the newest, the last) of the run's log, only entries of ``level`` when it is one
+    and of ``codes`` when given (a page listing "the first 50" links here for the rest).
 
     Entries stay in the order they happened; pages are cut from the newest end, so the default page holds the
     ``per_page`` newest and page 1 the oldest few; a page number out of range gives the nearest page. Three
@@ -60,6 +64,9 @@ def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_pa
     entries = run.log_entries.order_by("id")
     if level:
         entries = entries.filter(level=level)
+    codes = [code for code in codes or [] if code]
+    if codes:
+        entries = entries.filter(code__in=codes)
     total = entries.count()
     pages = max(1, -(-total // per_page))
     number = int(page) if str(page or "").isdigit() else pages
@@ -71,8 +78,9 @@ def sync_run_log_page(*, run: SyncRun, level: str = "", page: Any = None, per_pa
         number=number,
         pages=pages,
         total=total,
-        run_total=whole["count"] if level else total,
+        run_total=whole["count"] if level or codes else total,
         first=max(0, total - (pages - number + 1) * per_page) + 1,
         level=level,
+        codes=codes,
         last_id=whole["last"] or 0,
     )

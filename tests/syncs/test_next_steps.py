@@ -241,3 +241,26 @@ def test_the_log_opens_on_its_newest_page_with_older_pages_and_a_level_filter(st
     assert (
         "entry 240" in errors and "entry 241" not in errors and "Entries" not in errors
     )  # 25 errors: one page
+
+
+def test_a_list_showing_the_first_few_links_to_all_of_them_page_by_page(staff_client):
+    run = finished(Kind.CUSTOMER_SYNC, options={"apply": False}, created=130)
+    SyncRunLog.objects.bulk_create(
+        SyncRunLog(run=run, level="info", code="would_create", record=f"C{n}", message=f"would create {n}")
+        for n in range(130)
+    )
+    SyncRunLog.objects.create(run=run, level="warning", code="probable_match", record="X", message="other")
+    preview = staff_client.get(
+        reverse("admin:customers_customer_sync_preview", args=[run.pk])
+    ).content.decode()
+    link = f"{progress_url(run)}?code=would_create&amp;code=created"
+    assert f'href="{link}">All of them, page by page' in preview
+    page = staff_client.get(link.replace("&amp;", "&")).content.decode()
+    text = visible_text(page)
+    assert "would create 129" in text and "other" not in text
+    assert "Entries 31 to 130 of 130 (the newest)" in text
+    assert 'href="?code=would_create&amp;code=created&amp;log_page=1"' in page
+    older = visible_text(
+        staff_client.get(progress_url(run), {"code": ["would_create"], "log_page": 1}).content.decode()
+    )
+    assert "would create 0 " in older and "would create 30 " not in older

@@ -306,7 +306,9 @@ def test_the_dashboard_shows_each_kinds_last_run(staff_client):
     page = staff_client.get(reverse("admin:syncs_syncrun_dashboard")).content.decode()
     card = page.split('id="sync-card-copper_pull"')[1].split("</section>")[0]
     assert progress_url(finished) in card and "Succeeded" in card and "Pulled 1000." in card
-    assert "200 created" in card
+    # The last run's counts in its kind's words, the zeros left out.
+    assert "Companies added: 200 · Companies updated: 40" in card and "Skipped" not in card
+    assert "rate_limited" not in card and "Times Copper asked to slow down: 1" in card
     assert "Never run." in page.split('id="sync-card-customer_sync"')[1].split("</section>")[0]
 
 
