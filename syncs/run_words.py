@@ -27,6 +27,7 @@ STANDARD_COUNTS = (
     ("errors", "Errors"),
 )
 # Counts the machinery itself keeps (syncs.progress), whatever the kind.
+PROPER_NAMES = {"Copper", "Fishbowl"}
 OWN_COUNT_LABELS = {"log_entries_dropped": "Log entries not kept (the log was full)"}
 
 
@@ -40,6 +41,14 @@ def _run_kind(kind: str) -> RunKind | None:
 def key_words(name: str) -> str:
     """``users_created`` → ``Users created``: the last resort for a key no app labelled."""
     return name.replace("_", " ").strip().capitalize()
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "New customers" → "new customers"; names stay ("Copper users added")."""
+    first = label.split(" ", 1)[0]
+    if first in PROPER_NAMES or first.isupper():
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def value_words(value: Any) -> str:
@@ -97,7 +106,7 @@ def run_outcome(run: SyncRun) -> str:
     if run.is_active:
         return run.get_status_display().lower()
     counted = [
-        f"{value:,} {label.lower()}"
+        f"{value:,} {in_sentence(label)}"
         for name, label, value in count_figures(
             {"kind": run.kind, "counts": {}, **{name: getattr(run, name) for name, _ in STANDARD_COUNTS}}
         )
