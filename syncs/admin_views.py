@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import progress_snapshot
 from syncs.registry import run_kinds, start_buttons
-from syncs.run_words import STANDARD_COUNTS, count_figures, count_label, options_phrases, run_links
+from syncs.run_words import count_figures, options_phrases, run_links
 from syncs.selectors import sync_run_log_page, sync_runs_latest_by_kind
 from syncs.services.runs import (
     SyncRunAlreadyActive,
@@ -53,7 +53,6 @@ DASHBOARD_KINDS = (
     Kind.METRICS_ROLLBACK,
 )
 
-__all__ = ["STANDARD_COUNTS", "count_figures", "count_label"]  # re-exported: the wording lives in run_words
 QUEUED_HINT_AFTER_SECONDS = 10
 NOT_STARTABLE = "There is no start button called {button!r}."
 ALREADY_ACTIVE = "A {kind} is already {status} (run #{pk}): here it is. Wait for it to finish or cancel it."
@@ -213,7 +212,7 @@ class SyncRunViewsMixin:
             # whole log is shown (not an older page, not a filtered one).
             "last_log_id": log.last_id,
             "log_live": log.is_newest and not log.level and not log.codes,
-            "log_total": log.total,
+            "log_total": log.run_total,
             "log_page_size": LOG_PAGE_SIZE,
             "queued_hint_after": QUEUED_HINT_AFTER_SECONDS,
         }
