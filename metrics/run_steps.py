@@ -10,6 +10,9 @@ DRY_RUN_COUNT_LABELS = {
     "created": "Changes proposed",
     "unchanged": "Values already up to date",
     "errors": "Values that cannot be written",
+    # A dry run writes nothing: no boxes of zeros.
+    "updated": "",
+    "skipped": "",
     "change_set_id": "",  # the set it built: a next step, not a count
 }
 WRITE_COUNT_LABELS = {
