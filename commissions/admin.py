@@ -12,7 +12,6 @@ from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -25,10 +24,11 @@ from commissions.models import (
     SalesRep,
     Spiff,
 )
-from commissions.months import month_format, month_parse, months_add
+from commissions.months import month_format, month_parse
 from commissions.reconciliation import commission_reconciliation
 from commissions.selectors import (
     commission_lines_csv_rows,
+    commission_month_default,
     commission_month_totals,
     commission_months,
     commission_rep_summary,
@@ -199,7 +199,7 @@ class CommissionLineAdmin(admin.ModelAdmin):
             except ValueError as exc:
                 messages.error(request, str(exc))
         months = commission_months()
-        return months[0] if months else months_add(timezone.localdate().replace(day=1), -1)
+        return months[0] if months else commission_month_default()
 
     def report_view(self, request):
         if not self.has_view_permission(request):

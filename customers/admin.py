@@ -59,8 +59,19 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
     list_select_related = ["copper_company"]
     raw_id_fields = ["copper_company"]
     readonly_fields = ["locked_fields", "created_at", "updated_at"]
+    # Fishbowl's own keys: an import matches its rows by them, so an edit here would split a customer in two.
+    FISHBOWL_KEYS = ["fishbowl_id", "account_number"]
     show_full_result_count = False
     actions = ["unlock_fields"]
+
+    def get_readonly_fields(self, request, obj=None):
+        keys = self.FISHBOWL_KEYS if obj is not None else []
+        return [*keys, *super().get_readonly_fields(request, obj)]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a customer loses its history and unlinks its orders and its Copper company (commissions and
+        # the sync would lose track of it): a customer that is gone is marked inactive instead.
+        return False
 
     def save_model(self, request, obj, form, change):
         """A hand edit of a field the sync manages locks that field (the sync reports, never overwrites it)."""
@@ -76,6 +87,11 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
                     "Changing this here locks it: the customer sync will report differences instead of "
                     "overwriting it (until “Let the sync manage these fields again”)."
                 )
+        if "is_active" in form.base_fields:
+            form.base_fields["is_active"].help_text = (
+                "Untick to retire this customer. Customers are never deleted here: deleting one would lose its "
+                "history and its links to its orders and its Copper company."
+            )
         if "copper_company" in form.base_fields:
             form.base_fields["copper_company"].help_text = (
                 "Set by the customer sync from the account number. To give a number claimed by several "
