@@ -1,0 +1,183 @@
+"""The daily flows walked in a real browser (Debian's Chromium through Playwright) as a person walks them: from
+the admin index, clicking links and buttons by the words on them, never typing an address after signing in.
+
+1. A Copper pull, the customer sync it starts and the integrity report after that: Today → Sync dashboard →
+   Copper pull → its progress page says which run it started → that run → its report's findings.
+2. A metrics push with the two-person rule: Today → Sync Sales Metrics to Copper → dry run → review → a second
+   person approves and applies → summary → roll back → the rollback is applied → Copper holds the old values.
+
+Everything is real except the worker process: runs execute in threads of the test process
+(``BackgroundWorker``) against the Copper sandbox over HTTP on loopback; the browser polls the live server.
+Each walk counts its clicks (``Walk.clicks``): the figure "clicks from the admin index to an applied push".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from decimal import Decimal
+
+import pytest
+
+from copper.client import copper_client_from_settings
+from copper.models import CopperCompany
+from copper.services.pull import copper_pull
+from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from integrity.models import IntegrityReport
+from metrics.models import ChangeSet, FieldMapping
+from syncs.models import SyncRun
+from tests.browser import SCREENSHOTS, admin_sign_in, browser_page_open, chromium_required
+from tests.metrics.test_metrics_push_sandbox import MAPPED
+from tests.syncs.helpers import BackgroundWorker
+
+chromium_required()
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The walk to an applied push: Today's link, the dry-run button, "Review change set", (second person) Today's
+# count, the set, Approve, Apply: 7 clicks, plus one per confirmation page. More means a step was lost again.
+CLICKS_TO_APPLIED_PUSH_AT_MOST = 10
+
+
+class Walk:
+    """A person in the browser: clicks by visible words, counting each click (a form sent counts once)."""
+
+    def __init__(self, page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.clicks = 0
+
+    def sign_in(self, username: str) -> None:
+        """Sign in on the login page (typing its address is the one allowed; it does not count as a click)."""
+        admin_sign_in(self.page, self.base_url, username)
+
+    def sign_out(self) -> None:
+        # Django's "Log out" is a POST form button in the user tools.
+        self.click_button("Log out")
+        self.page.wait_for_selector("#content")
+
+    def _click(self, locator) -> None:
+        locator.wait_for(state="visible")
+        self.clicks += 1
+        locator.click()
+        self.page.wait_for_load_state()
+
+    def click_link(self, name: str, *, exact: bool = False, within: str | None = None) -> None:
+        scope = self.page.locator(within) if within else self.page
+        self._click(scope.get_by_role("link", name=name, exact=exact).first)
+
+    def click_button(self, name: str, *, exact: bool = False) -> None:
+        self._click(self.page.get_by_role("button", name=name, exact=exact).first)
+
+    def tick(self, label: str) -> None:
+        """Tick a box by its label (part of filling a form: the form's button is the counted click)."""
+        self.page.get_by_label(label).check()
+
+    def text(self, selector: str = "#content") -> str:
+        return self.page.inner_text(selector)
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SCREENSHOTS / f"walk-{name}.png"), full_page=True)
+
+
+def wait_for_summary(walk: Walk, *, timeout_ms: int = 45_000) -> str:
+    """On a progress page: wait for the run to finish; what the summary says."""
+    walk.page.wait_for_url("**/progress/")
+    walk.page.wait_for_selector("#sp-summary", state="visible", timeout=timeout_ms)
+    assert walk.text("#sp-status") == "Succeeded", walk.text("#sp-message")
+    return walk.text("#content")
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    with browser_page_open(monkeypatch, width=1400, timeout_ms=20_000) as page:
+        yield page
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    worker = BackgroundWorker()
+    monkeypatch.setattr("syncs.queue.async_task", worker.async_task)
+    yield worker
+    worker.join()
+
+
+def point_at(settings, sandbox) -> None:
+    settings.COPPER_BASE_URL = sandbox.base_url
+    settings.COPPER_API_KEY = sandbox.headers["X-PW-AccessToken"]
+    settings.COPPER_USER_EMAIL = sandbox.headers["X-PW-UserEmail"]
+    settings.COPPER_RATE_LIMIT_PER_MINUTE = 0
+
+
+# --- 1. pull → chained customer sync → findings ------------------------------------------------------------
+
+
+def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_findings(
+    live_server, staff_user, worker, copper_sandbox_factory, settings, browser_page
+):
+    sandbox = copper_sandbox_factory(companies=300, slow_seconds=0)
+    sandbox.server.latency = 0
+    point_at(settings, sandbox)
+    settings.CUSTOMER_SYNC_AFTER_PULL = True
+    walk = Walk(browser_page, live_server.url)
+    started = time.monotonic()
+
+    walk.sign_in("alice")
+    assert walk.page.get_by_role("link", name="Sync dashboard", exact=True).first.is_visible()
+    walk.click_link("Sync dashboard", exact=True, within="#today-panel")
+    walk.page.wait_for_selector("#sync-dashboard")
+    walk.click_button("Copper pull", exact=True)
+
+    # The pull's page: the bar ends full, the counts are labelled in words.
+    wait_for_summary(walk)
+    pull = SyncRun.objects.get(kind=SyncRun.Kind.COPPER_PULL)
+    assert walk.text("#sp-processed") == "300 / 300"
+    assert "Companies added: 300" in walk.text("#sp-summary-counts")
+    # The customer sync it chained appears on the pull's page without a reload, with its outcome in words.
+    started_line = walk.page.get_by_text(re.compile(r"started customer sync #\d+: succeeded", re.I))
+    started_line.wait_for(timeout=15_000)
+    sync = SyncRun.objects.get(kind=SyncRun.Kind.CUSTOMER_SYNC, parent=pull)
+    created = FishbowlCustomer.objects.count()
+    assert created > 0
+    assert f"customer sync #{sync.pk}: succeeded: {created:,} new customers" in started_line.inner_text()
+    walk.shot("1-pull-done")
+
+    # The customer sync's page: what it did, and the report stored after it, one click away.
+    walk.click_link(f"customer sync #{sync.pk}")
+    assert walk.page.url.endswith(f"/{sync.pk}/progress/")
+    wait_for_summary(walk)
+    assert "Applies the changes to the Fishbowl customers" in walk.text("#content")
+    assert f"started after Copper pull #{pull.pk}" in walk.text("#content")
+    assert walk.text("#sp-processed") == "300 / 300"
+    counts = walk.text("#sp-summary-counts")
+    assert f"New customers: {created:,}" in counts and "Errors: 0" in counts
+    report_step = walk.page.get_by_role("link", name=re.compile(r"^Integrity report #\d+ after this run: "))
+    report_step.wait_for(timeout=15_000)
+    report = IntegrityReport.objects.get(run=sync)
+    assert report_step.inner_text() == f"Integrity report #{report.pk} after this run: {report.get_state_display()}"
+    walk.shot("1-customer-sync-done")
+
+    walk._click(report_step)
+    assert f"/integrityreport/{report.pk}/" in walk.page.url
+    findings = walk.text("#content")
+    assert f"Integrity report #{report.pk}" in findings and f"Customer sync #{sync.pk}" in findings
+    assert "Customers with an unknown account type" in findings
+    walk.shot("1-findings")
+
+    # Back (the browser's button) to the sync's page, and its button for the worst check: the findings rows.
+    walk.clicks += 1
+    walk.page.go_back()
+    walk.page.wait_for_selector("#sp-summary", state="visible")
+    check_step = walk.page.get_by_role("link", name=re.compile(r"^Customers with an unknown account type.*: \d+"))
+    check_step.wait_for(timeout=15_000)
+    unknown = int(check_step.inner_text().rsplit(": ", 1)[1].replace(",", ""))
+    assert unknown > 0
+    walk._click(check_step)
+    rows = walk.text("#content")
+    walk.shot("1-check-findings")
+    assert walk.clicks == 6  # Today's link, Copper pull, the started sync, its report, Back, the check
+    assert f"Findings: {unknown} customers" in rows
+    assert "Account type unknown: its orders would be paid at the wrong commission rate." in rows
+    assert walk.page.get_by_role("row").filter(has_text="Account type unknown").count() == unknown
+    print(f"walk 1: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
