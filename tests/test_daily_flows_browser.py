@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -183,3 +184,135 @@ def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_find
     # The findings are paged (FINDINGS_PER_PAGE a page): the first page is full, or holds them all.
     assert walk.page.get_by_role("row").filter(has_text="Account type unknown").count() == min(unknown, FINDINGS_PER_PAGE)
     print(f"walk 1: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
+
+
+# --- 2. dry run → review → approve → apply → roll back → applied ----------------------------------------------
+
+LINKED = 30
+
+
+@pytest.fixture
+def metrics_world(copper_sandbox_factory, settings):
+    """The sandbox pulled (40 companies); 30 linked to customers with orders; every metric mapped."""
+    sandbox = copper_sandbox_factory(companies=40, slow_seconds=0)
+    sandbox.server.latency = 0
+    point_at(settings, sandbox)
+    copper_pull(client=copper_client_from_settings(), full=True)
+    for i, company in enumerate(CopperCompany.objects.order_by("copper_id")[:LINKED]):
+        customer = FishbowlCustomer.objects.create(
+            account_number=f"W{i}", name=company.name, copper_company=company
+        )
+        for n in range(1 + i % 3):
+            order = SalesOrder.objects.create(
+                number=f"SO-{i}-{n}", customer=customer, status=60, date_issued=dt.date(2026, 3 + n, 1 + i)
+            )
+            SalesOrderLine.objects.create(
+                order=order, so_item_id=1, product_number=f"CB-{n + 1}", quantity_fulfilled=3,
+                total_price=Decimal("93.00"),
+            )  # fmt: skip
+    for metric, field in MAPPED.items():
+        FieldMapping.objects.create(metric=metric, copper_field=field)
+    return sandbox
+
+
+def copper_values(sandbox, company_ids) -> dict[tuple[int, int], object]:
+    """(company, field definition) → the value the sandbox's Copper holds now."""
+    return {
+        (company_id, field["custom_field_definition_id"]): field["value"]
+        for company_id in company_ids
+        for field in sandbox.company(company_id)["custom_fields"]
+    }
+
+
+def copper_day(timestamp: int) -> dt.date:
+    return dt.datetime.fromtimestamp(timestamp, tz=ZoneInfo("America/Los_Angeles")).date()
+
+
+def switch_person(walk: Walk, username: str) -> None:
+    """Sign out, and in as ``username`` from the "Log in again" link (no address typed)."""
+    walk.click_button("Log out")
+    walk.click_link("Log in again")
+    walk.page.fill("#id_username", username)
+    walk.page.fill("#id_password", f"{username}-password")
+    walk.click_button("Log in")
+    walk.page.wait_for_selector("#today-panel")
+
+
+def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
+    live_server, staff_user, second_staff_user, worker, metrics_world, browser_page
+):
+    sandbox = metrics_world
+    walk = Walk(browser_page, live_server.url)
+    started = time.monotonic()
+
+    # alice, on the admin index: Today → the mapping check → the dry run.
+    walk.sign_in("alice")
+    walk.click_link("Sync Sales Metrics to Copper", exact=True, within="#today-panel")
+    walk.page.wait_for_selector("#mapping-ok")
+    walk.click_button("Sync Sales Metrics to Copper", exact=True)
+    wait_for_summary(walk)
+    change_set = ChangeSet.objects.get()
+    assert walk.text("#sp-message").startswith(f"Built change set #{change_set.pk}:")
+    walk.click_link(f"Review change set #{change_set.pk}")
+
+    # The review: status, the per-field summary on top.
+    walk.page.wait_for_selector("#changeset-summary")
+    assert walk.text("#changeset-status") == "Built (awaiting approval)"
+    summary = walk.text("#changeset-summary")
+    assert "Total Orders" in summary and "Total Spent" in summary
+    walk.shot("2-review-by-builder")
+
+    # bob: Today counts the set awaiting him; one click to the list, one to the set.
+    switch_person(walk, "bob")
+    line = walk.text("#today-panel tr[data-line=change_sets]")
+    assert "1 built by someone else, awaiting your approval" in line
+    walk.click_link("Change sets awaiting my approval", within="#today-panel")
+    walk.click_link(str(change_set), exact=True, within="#result_list")
+    walk.page.wait_for_selector("#changeset-summary")
+
+    # Approve, then apply; the progress page ends on the summary and a way back to the set.
+    changes = list(change_set.changes.all())
+    company_ids = sorted({change.company_id for change in changes})
+    before = copper_values(sandbox, company_ids)
+    walk.click_button("Approve", exact=True)
+    assert walk.text("#changeset-status") == "Approved"
+    clicks_approved = walk.clicks
+    walk.click_button("Apply to Copper", exact=True)
+    wait_for_summary(walk)
+    clicks_to_applied = walk.clicks
+    change_set.refresh_from_db()
+    assert change_set.status == ChangeSet.Status.APPLIED
+    applied = change_set.counts["outcome_applied"]
+    assert applied == len(changes)
+    assert walk.text("#sp-message") == (
+        f"Change set #{change_set.pk} applied: {applied} applied, 0 stale (kept), 0 failed."
+    )
+    after = copper_values(sandbox, company_ids)
+    for change in changes:
+        assert after[(change.company_id, change.definition_id)] == change.new_value
+    walk.shot("2-applied")
+    print(f"clicks index → applied push: {clicks_to_applied}")
+    print(f"  (of which handing over to the second person: 3; index → approved: {clicks_approved})")
+
+    # Back to the set, roll back; the rollback is a change set of its own, and Copper holds the old values.
+    walk.click_link(f"Back to change set #{change_set.pk}")
+    assert walk.text("#changeset-status") == "Applied"
+    walk.click_button("Roll back", exact=True)
+    wait_for_summary(walk)
+    rollback = ChangeSet.objects.exclude(pk=change_set.pk).get()
+    walk.click_link(f"Open the rollback, change set #{rollback.pk}")
+    walk.page.wait_for_selector("#changeset-status")
+    assert f"rollback of {change_set}" in walk.text("#content-main")
+    assert walk.text("#changeset-status") == "Applied"
+    walk.shot("2-rollback")
+    restored = copper_values(sandbox, company_ids)
+    for change in changes:
+        key = (change.company_id, change.definition_id)
+        if change.data_type == "Date" and before[key] is not None:
+            # Copper held a time of day; the rollback writes the day back, at midnight in Copper's zone (a
+            # Copper date field shows the day only).
+            assert copper_day(restored[key]) == copper_day(before[key])
+        else:
+            assert restored[key] == before[key]
+    print(f"walk 2: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
+    assert clicks_to_applied <= CLICKS_TO_APPLIED_PUSH_AT_MOST
