@@ -26,9 +26,9 @@ from copper.models import CopperCompany
 from copper.services.pull import copper_pull
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from integrity.models import IntegrityReport
+from integrity.selectors import FINDINGS_PER_PAGE
 from metrics.models import ChangeSet, FieldMapping
 from syncs.models import SyncRun
-from integrity.selectors import FINDINGS_PER_PAGE
 from tests.browser import SCREENSHOTS, admin_sign_in, browser_page_open, chromium_required
 from tests.metrics.test_metrics_push_sandbox import MAPPED
 from tests.syncs.helpers import BackgroundWorker
@@ -37,9 +37,14 @@ chromium_required()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The walk to an applied push: Today's link, the dry-run button, "Review change set", (second person) Today's
-# count, the set, Approve, Apply: 7 clicks, plus one per confirmation page. More means a step was lost again.
+# From the admin index to an applied push: alice's Today link, the dry-run button, "Review change set #N" (3);
+# handing over (Log out, Log in again, Log in: 3); bob's Today count, the set (2); Approve, Apply to Copper (2).
+# 10 in all; one more means a link was lost (without "Review change set #N" alice needs 3).
 CLICKS_TO_APPLIED_PUSH_AT_MOST = 10
+# The same walk in the admin before issue 15 (main at 45eb1b7, counted from its templates): Field mappings,
+# Check mapping, Sync Sales Metrics to Copper; the progress page's plain "Built change set #1", so Home, Change
+# sets, the set (6); handing over (3); Change sets, the set, Approve, Apply to Copper (4), with no confirmation.
+OLD_ADMIN_CLICKS_TO_APPLIED_PUSH = 13
 
 
 class Walk:
@@ -157,7 +162,10 @@ def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_find
     report_step = walk.page.get_by_role("link", name=re.compile(r"^Integrity report #\d+ after this run: "))
     report_step.wait_for(timeout=15_000)
     report = IntegrityReport.objects.get(run=sync)
-    assert report_step.inner_text() == f"Integrity report #{report.pk} after this run: {report.get_state_display()}"
+    assert (
+        report_step.inner_text()
+        == f"Integrity report #{report.pk} after this run: {report.get_state_display()}"
+    )
     walk.shot("1-customer-sync-done")
 
     walk._click(report_step)
@@ -171,7 +179,9 @@ def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_find
     walk.clicks += 1
     walk.page.go_back()
     walk.page.wait_for_selector("#sp-summary", state="visible")
-    check_step = walk.page.get_by_role("link", name=re.compile(r"^Customers with an unknown account type.*: \d+"))
+    check_step = walk.page.get_by_role(
+        "link", name=re.compile(r"^Customers with an unknown account type.*: \d+")
+    )
     check_step.wait_for(timeout=15_000)
     unknown = int(check_step.inner_text().rsplit(": ", 1)[1].replace(",", ""))
     assert unknown > 0
@@ -182,7 +192,9 @@ def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_find
     assert f"Findings: {unknown} customers" in rows
     assert "Account type unknown: its orders would be paid at the wrong commission rate." in rows
     # The findings are paged (FINDINGS_PER_PAGE a page): the first page is full, or holds them all.
-    assert walk.page.get_by_role("row").filter(has_text="Account type unknown").count() == min(unknown, FINDINGS_PER_PAGE)
+    assert walk.page.get_by_role("row").filter(has_text="Account type unknown").count() == min(
+        unknown, FINDINGS_PER_PAGE
+    )
     print(f"walk 1: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
 
 
@@ -315,4 +327,4 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
         else:
             assert restored[key] == before[key]
     print(f"walk 2: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
-    assert clicks_to_applied <= CLICKS_TO_APPLIED_PUSH_AT_MOST
+    assert clicks_to_applied <= CLICKS_TO_APPLIED_PUSH_AT_MOST < OLD_ADMIN_CLICKS_TO_APPLIED_PUSH
