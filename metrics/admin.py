@@ -25,15 +25,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from metrics.admin_confirm import ChangeSetConfirmViews
 from metrics.models import Change, ChangeSet, FieldMapping
-from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
+from metrics.services.changesets import ChangeSetError, change_set_reject
 from metrics.services.field_mapping import (
     MAPPING_PROTECTED_FIELD,
     field_mapping_sample,
     field_mapping_validate,
     field_mapping_warnings,
 )
-from metrics.services.starts import change_set_apply_start, change_set_build_start, change_set_rollback_start
+from metrics.services.starts import change_set_build_start
 from syncs.admin_views import run_progress_url, run_start_response
 from syncs.csv_safe import csv_writer
 from syncs.models import SyncRun
@@ -113,7 +114,7 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ChangeSet)
-class ChangeSetAdmin(SimpleHistoryAdmin):
+class ChangeSetAdmin(ChangeSetConfirmViews, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "status",
@@ -258,7 +259,7 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         response["Content-Disposition"] = f'attachment; filename="change-set-{change_set.pk}.csv"'
         return response
 
-    # --- state changes -----------------------------------------------------------------------------------
+    # --- state changes (approve, apply and roll back: metrics.admin_confirm) --------------------------------
     def _post(self, request: HttpRequest, pk: int, perm: str) -> ChangeSet:
         if request.method != "POST":
             raise PermissionDenied("POST only")
@@ -268,16 +269,6 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
 
     def _back(self, change_set: ChangeSet) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:metrics_changeset_review", args=[change_set.pk]))
-
-    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "approve_changeset")
-        try:
-            change_set_approve(change_set=change_set, user=request.user)
-        except ChangeSetError as exc:
-            messages.error(request, exc.user_message)
-        else:
-            messages.success(request, f"{change_set} approved; it can now be applied.")
-        return self._back(change_set)
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         change_set = self._post(request, pk, "approve_changeset")
@@ -289,23 +280,6 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             messages.success(request, f"{change_set} rejected; it is kept for the record.")
         return self._back(change_set)
 
-    def apply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "apply_changeset")
-        return run_start_response(
-            request=request,
-            start=lambda: change_set_apply_start(change_set=change_set, user=request.user),
-            back_url=self._back(change_set).url,
-            refused=(ChangeSetError,),
-        )
-
-    def rollback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "rollback_changeset")
-        return run_start_response(
-            request=request,
-            start=lambda: change_set_rollback_start(change_set=change_set, user=request.user),
-            back_url=self._back(change_set).url,
-            refused=(ChangeSetError,),
-        )
 
 def _outcome_counts(change_set: ChangeSet) -> list[tuple[str, int]]:
     from django.db.models import Count
