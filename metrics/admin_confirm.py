@@ -292,8 +292,8 @@ class ChangeSetConfirmViews:
                 "must approve the rollback set, then it is applied like any change set."
             ),
             rows=_summary_rows(summary),
-            before_label="Copper holds now",
-            after_label="Put back",
+            before_heading="Sum Copper holds now",
+            after_heading="Sum put back",
             flags=[],
             promise=ROLLBACK_PROMISE.format(change_set=change_set),
             yes="Yes, build the rollback",
