@@ -10,7 +10,7 @@ setting aside) and it is applied like any set (``change_set_apply``); when that 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from metrics.models import Change, ChangeSet
@@ -49,9 +49,9 @@ def change_set_rollback_build(*, change_set: ChangeSet, user: AbstractBaseUser |
     """Build the rollback of an applied set, awaiting approval; writes nothing to Copper.
 
     Needs ``metrics.rollback_changeset``; refuses (``ChangeSetStateConflict``) a set that is not applied or is
-    itself a rollback. Its changes are the original's applied changes, old and new swapped; ``built_by`` is the
-    person who asked, so someone else must approve it. A rollback already open (awaiting approval or apply) is
-    returned as it is rather than built twice. One transaction.
+    itself a rollback. Its changes are the original's applied changes, old and new swapped (one INSERT …
+    SELECT); ``built_by`` is the person who asked, so someone else must approve it. A rollback already open
+    (awaiting approval or apply) is returned as it is rather than built twice. One transaction.
     """
     _require(user, "rollback_changeset", "roll back")
     with transaction.atomic():
@@ -68,31 +68,56 @@ def change_set_rollback_build(*, change_set: ChangeSet, user: AbstractBaseUser |
             rollback_of=original,
         )
         _save(rollback, user=user, reason=f"rollback of {original} asked for by {_who(user)}"[:100])
-        changes = [
-            Change(
-                change_set=rollback,
-                company_id=c.company_id,
-                company_name=c.company_name,
-                metric=c.metric,
-                field_name=c.field_name,
-                definition_id=c.definition_id,
-                data_type=c.data_type,
-                old_value=c.new_value,
-                new_value=c.old_value,
-                old_display=c.new_display,
-                new_display=c.old_display,
-                rule=f"rollback of {original}",
-            )
-            for c in original.changes.filter(outcome=Outcome.APPLIED).iterator(chunk_size=2000)
-        ]
-        Change.objects.bulk_create(changes, batch_size=1000)
+        _changes_copy_swapped(original=original, rollback=rollback)
+        changes = rollback.changes.all()
         rollback.counts = {
-            "changes": len(changes),
+            "changes": changes.count(),
             "flagged": 0,
-            "companies_changed": len({c.company_id for c in changes}),
+            "companies_changed": changes.values("company_id").distinct().count(),
         }
         ChangeSet.objects.filter(pk=rollback.pk).update(counts=rollback.counts)  # counts keep no history
     return rollback
+
+
+def _changes_copy_swapped(*, original: ChangeSet, rollback: ChangeSet) -> None:
+    """Copy the original's applied changes into ``rollback`` with old and new swapped: ONE ``INSERT … SELECT``.
+
+    A rollback of a 9,600-change set is asked for from a page; building 9,600 model instances for
+    ``bulk_create`` took seconds, the database copies the rows in a fraction of that. Columns the rollback does
+    not set itself (company, field, type…) are copied as they are; the JSON ``flags`` is prepared by the
+    database's own adapter, so SQLite and PostgreSQL both get what they expect.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    quote = conn.ops.quote_name
+    swapped = {"old_value": "new_value", "new_value": "old_value", "old_display": "new_display"}
+    swapped["new_display"] = "old_display"
+    given = {
+        "change_set_id": rollback.pk,
+        "rule": f"rollback of {original}",
+        "flags": conn.ops.adapt_json_value([], None),
+        "flagged": False,
+        "outcome": Outcome.PENDING,
+        "message": "",
+        "outcome_at": None,
+    }
+    fields = [f for f in Change._meta.concrete_fields if not f.primary_key]
+    columns, selects, params = [], [], []
+    for f in fields:
+        columns.append(quote(f.column))
+        if f.attname in given:
+            selects.append("%s")
+            params.append(given[f.attname])
+        else:
+            source = Change._meta.get_field(swapped[f.attname]).column if f.attname in swapped else f.column
+            selects.append(quote(source))
+    table = quote(Change._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selects)} FROM {table} "  # noqa: S608
+        f"WHERE {quote(Change._meta.get_field('change_set').column)} = %s "
+        f"AND {quote(Change._meta.get_field('outcome').column)} = %s"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*params, original.pk, Outcome.APPLIED])
 
 
 def change_set_rollback_finish(*, rollback: ChangeSet, user: AbstractBaseUser | None) -> ChangeSet:
