@@ -107,7 +107,9 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
         return [
             path("sync/", view(self.sync_start_view), name="customers_customer_sync"),
             path("sync/<int:run_id>/", view(self.sync_preview_view), name="customers_customer_sync_preview"),
-            path("sync/<int:run_id>/confirm/", view(self.sync_confirm_view), name="customers_customer_sync_confirm"),
+            path(
+                "sync/<int:run_id>/confirm/", view(self.sync_confirm_view), name="customers_customer_sync_confirm"
+            ),
             path("conflicts/", view(self.conflicts_view), name="customers_account_number_conflicts"),
             *fishbowl_import_urls(self),
             *super().get_urls(),
@@ -165,7 +167,8 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             "progress_url": run_progress_url(run),
             "nothing_to_apply": preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED
             and not preview.has_changes,
-            "can_apply": confirmable and sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
+            "can_apply": confirmable
+            and sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
             "confirm_url": reverse("admin:customers_customer_sync_confirm", args=[run.pk]),
         }
         return TemplateResponse(request, "admin/customers/customer_sync_preview.html", context)

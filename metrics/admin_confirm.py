@@ -1,4 +1,4 @@
-"""The change set's write buttons, each behind a confirmation page in the style of Django's ``delete_selected``.
+"""A change set's write buttons, each behind a confirmation page in the style of Django's ``delete_selected``.
 
 Approve, Apply to Copper and Roll back open a GET page that says exactly what will happen: per Copper field
 the number of changes and the sums before → after, one tick box per kind of flagged change (the POST is
@@ -87,7 +87,8 @@ def change_set_actions(*, change_set: ChangeSet, user: Any) -> dict[str, Any]:
         "built_by_you": status == Status.BUILT and approver and self_built,
         "built_by_you_text": BUILT_BY_YOU,
         "can_reject": status in (Status.BUILT, Status.APPROVED) and approver,
-        "can_apply": status in (Status.APPROVED, Status.APPLYING) and user.has_perm("metrics.apply_changeset"),
+        "can_apply": status in (Status.APPROVED, Status.APPLYING)
+        and user.has_perm("metrics.apply_changeset"),
         "can_rollback": (
             status in (Status.APPLIED, Status.PARTIALLY_APPLIED)
             and not change_set.rollback_of_id
@@ -119,8 +120,11 @@ def _summary_rows(summary: list[FieldSummary]) -> list[dict[str, Any]]:
                 "after": after,
                 "change": change,
                 "sample": (
-                    f"{field.sample_company}: {field.sample_before or '(empty)'} → {field.sample_after or '(empty)'}"
-                    if field.sample_company and not field.is_number and (field.sample_before or field.sample_after)
+                    f"{field.sample_company}: {field.sample_before or '(empty)'} → "
+                    f"{field.sample_after or '(empty)'}"
+                    if field.sample_company
+                    and not field.is_number
+                    and (field.sample_before or field.sample_after)
                     else ""
                 ),
             }
@@ -176,7 +180,7 @@ class ChangeSetConfirmViews:
             messages.error(request, FLAG_NOT_TICKED.format(label=flag.label, count=flag.count, done=done))
         return bool(missing)
 
-    # --- approve ---------------------------------------------------------------------------------------------
+    # --- approve --------------------------------------------------------------------------------------------
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Approve a built set after a look at what it writes; the builder is refused (the one-person setting
         aside), as ``change_set_approve`` refuses."""
@@ -190,7 +194,9 @@ class ChangeSetConfirmViews:
             )
         if not change_set_actions(change_set=change_set, user=request.user)["can_approve"]:
             return self._refuse(
-                request, change_set, CHANGE_SET_SELF_APPROVAL.format(pk=change_set.pk, user=_who(request.user))
+                request,
+                change_set,
+                CHANGE_SET_SELF_APPROVAL.format(pk=change_set.pk, user=_who(request.user)),
             )
         summary = change_set_field_summary(change_set=change_set)
         flags = _flags(summary, _ticked(request))
@@ -217,7 +223,7 @@ class ChangeSetConfirmViews:
             yes=f"Yes, approve {change_set}",
         )
 
-    # --- apply -----------------------------------------------------------------------------------------------
+    # --- apply ----------------------------------------------------------------------------------------------
     def apply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Apply an approved set (or resume an interrupted apply) after a look: starts the apply run."""
         change_set = self._confirm_target(request, pk, "apply_changeset")
@@ -225,7 +231,8 @@ class ChangeSetConfirmViews:
             return self._refuse(
                 request,
                 change_set,
-                f"{change_set} is {change_set.get_status_display().lower()}; only an approved set can be applied.",
+                f"{change_set} is {change_set.get_status_display().lower()}; "
+                "only an approved set can be applied.",
             )
         summary = change_set_field_summary(change_set=change_set)
         flags = _flags(summary, _ticked(request))
@@ -243,7 +250,10 @@ class ChangeSetConfirmViews:
             f"approved by {change_set.approved_by or 'a second person'}."
         )
         if resuming:
-            intro = f"The apply of {change_set} stopped part-way: resuming writes the {pending:,} changes still pending."
+            intro = (
+                f"The apply of {change_set} stopped part-way: resuming writes the {pending:,} changes "
+                "still pending."
+            )
         return self._render(
             request,
             change_set,
@@ -256,7 +266,7 @@ class ChangeSetConfirmViews:
             yes=f"Yes, {'resume' if resuming else 'apply'} {change_set}",
         )
 
-    # --- roll back -------------------------------------------------------------------------------------------
+    # --- roll back ------------------------------------------------------------------------------------------
     def rollback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Build the rollback of an applied set (awaiting a second person's approval) and open it."""
         change_set = self._confirm_target(request, pk, "rollback_changeset")
@@ -309,7 +319,8 @@ def _ticked(request: HttpRequest) -> set[str]:
 def _changes(change_set: ChangeSet) -> str:
     counts = change_set.counts
     changes, companies = counts.get("changes", 0), counts.get("companies_changed", 0)
-    return f"{changes:,} change{'s' if changes != 1 else ''} on {companies:,} compan{'ies' if companies != 1 else 'y'}"
+    plural = ("s" if changes != 1 else "", "ies" if companies != 1 else "y")
+    return f"{changes:,} change{plural[0]} on {companies:,} compan{plural[1]}"
 
 
 def _promise(change_set: ChangeSet) -> str:

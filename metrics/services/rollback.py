@@ -1,8 +1,8 @@
 """Rolling an applied change set back: a rollback is a change set like any other.
 
 Asking for a rollback (``change_set_rollback_build``) writes nothing to Copper: it builds a new set awaiting
-approval (``rollback_of`` the original) whose changes put the old values back, with the person who asked as its
-builder. A different person approves it (``change_set_approve``, the same two-person rule, the one-person
+approval (``rollback_of`` the original) whose changes put the old values back, with the person who asked as
+its builder. A different person approves it (``change_set_approve``, the same two-person rule, the one-person
 setting aside) and it is applied like any set (``change_set_apply``); when that apply ends,
 ``change_set_rollback_finish`` marks the original's reverted changes and the original ``rolled_back``.
 """
@@ -26,7 +26,7 @@ from metrics.services.base import (
 
 Status = ChangeSet.Status
 Outcome = Change.Outcome
-# A rollback set still on its way (not rejected, not ended): asking again lands on it instead of building twice.
+# A rollback set still on its way (not rejected, not ended): asking again lands on it, never builds twice.
 OPEN = (Status.BUILT, Status.APPROVED, Status.APPLYING)
 
 
@@ -80,11 +80,11 @@ def change_set_rollback_build(*, change_set: ChangeSet, user: AbstractBaseUser |
 
 
 def _changes_copy_swapped(*, original: ChangeSet, rollback: ChangeSet) -> None:
-    """Copy the original's applied changes into ``rollback`` with old and new swapped: ONE ``INSERT … SELECT``.
+    """Copy the original's applied changes into ``rollback``, old and new swapped: ONE ``INSERT … SELECT``.
 
     A rollback of a 9,600-change set is asked for from a page; building 9,600 model instances for
-    ``bulk_create`` took seconds, the database copies the rows in a fraction of that. Columns the rollback does
-    not set itself (company, field, type…) are copied as they are; the JSON ``flags`` is prepared by the
+    ``bulk_create`` took seconds, the database copies the rows in a fraction of that. Columns the rollback
+    does not set itself (company, field, type…) are copied as they are; the JSON ``flags`` is prepared by the
     database's own adapter, so SQLite and PostgreSQL both get what they expect.
     """
     conn = connections[DEFAULT_DB_ALIAS]

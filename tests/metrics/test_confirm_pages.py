@@ -1,5 +1,5 @@
-"""The confirmation pages of a change set's writes: Approve, Apply to Copper and Roll back each say what will be
-written (per field: changes and sums before → after), ask for a tick per kind of flagged change, state the
+"""The confirmation pages of a change set's writes: Approve, Apply to Copper and Roll back each say what will
+be written (per field: changes and sums before → after), ask for a tick per kind of flagged change, state the
 stale check's promise, and only then act; the builder is never offered Approve; a rollback awaits a second
 person's approval like any set."""
 
@@ -62,12 +62,14 @@ def _url(name, change_set):
 
 
 # --- approve ---------------------------------------------------------------------------------------------
-def test_the_approve_page_shows_each_fields_changes_and_sums_and_a_tick_per_flag(client, built, second_staff_user):
+def test_the_approve_page_shows_each_fields_changes_and_sums_and_a_tick_per_flag(
+    client, built, second_staff_user
+):
     client.force_login(second_staff_user)
     page = client.get(_url("approve", built)).content.decode()
     assert f"Approve {built}?" in page
     spent = next(f for f in change_set_field_summary(change_set=built) if f.field_name == "Total Spent")
-    row = page.split("<th scope=\"row\">Total Spent</th>", 1)[1].split("</tr>", 1)[0]
+    row = page.split('<th scope="row">Total Spent</th>', 1)[1].split("</tr>", 1)[0]
     assert f">{spent.changes}<" in row
     assert f"{spent.old_total:,.2f}" in row and f"{spent.new_total:,.2f}" in row
     flags = _flags(built)
@@ -150,7 +152,11 @@ def test_the_apply_page_promises_the_stale_check_and_needs_the_ticks_before_star
     response = client.post(_url("apply", built), _ticks(built))
     run = SyncRun.objects.get(kind=SyncRun.Kind.METRICS_APPLY)
     assert response.url == reverse("admin:syncs_syncrun_progress", args=[run.pk])
-    assert (run.options, run.status, run.started_by) == ({"change_set_id": built.pk}, "queued", second_staff_user)
+    assert (run.options, run.status, run.started_by) == (
+        {"change_set_id": built.pk},
+        "queued",
+        second_staff_user,
+    )
 
 
 def test_an_unapproved_set_offers_no_apply_page(client, built, second_staff_user, queued):

@@ -184,7 +184,7 @@ def test_the_roll_back_button_builds_a_rollback_set_for_an_applied_set_only(
     change_set_approve(change_set=change_set, user=second_staff_user)
     client.force_login(staff_user)
     client.post(reverse("admin:metrics_changeset_rollback", args=[change_set.pk]))
-    assert not ChangeSet.objects.filter(rollback_of=change_set).exists(), "an unapplied set has nothing to roll back"
+    assert not ChangeSet.objects.filter(rollback_of=change_set).exists(), "nothing applied to roll back"
     change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
     page = client.get(reverse("admin:metrics_changeset_review", args=[change_set.pk])).content.decode()
     assert 'id="rollback-button"' in page and 'id="approve-button"' not in page
