@@ -235,3 +235,20 @@ def commission_lines_csv_rows(*, month: date | str) -> Iterator[list[Any]]:
 
 def commission_runs_recent(*, limit: int = 5) -> QuerySet[SyncRun]:
     return SyncRun.objects.filter(kind=SyncRun.Kind.COMMISSIONS).order_by("-queued_at")[:limit]
+
+
+def commission_month_latest_calculated() -> date | None:
+    """The month of the newest successful calculation (else the newest month with lines), for "the latest
+    report" links; one query, two when nothing was calculated through a run."""
+    run = (
+        SyncRun.objects.filter(kind=SyncRun.Kind.COMMISSIONS, status=SyncRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .only("options")
+        .first()
+    )
+    if run is not None and run.options.get("month"):
+        try:
+            return month_parse(run.options["month"])
+        except ValueError:
+            pass
+    return CommissionLine.objects.order_by("-month").values_list("month", flat=True).first()

@@ -303,6 +303,13 @@ COPPER_TIMEZONE = os.environ.get("COPPER_TIMEZONE", "")
 COPPER_WEBHOOK_SECRET = os.environ.get("COPPER_WEBHOOK_SECRET", "")
 COPPER_WEBHOOK_TARGET = os.environ.get("COPPER_WEBHOOK_TARGET", "")
 COPPER_WEBHOOK_BATCH_SECONDS = env_float("COPPER_WEBHOOK_BATCH_SECONDS", 2.0)
+# A company's page in Copper's web app (the review pages link to it). The form is what Copper's web app shows in
+# its address bar, not documented API: {account_id} is the id GET /account answers, {company_id} the company's.
+COPPER_APP_URL = os.environ.get(
+    "COPPER_APP_URL", "https://app.copper.com/companies/{account_id}/app#/company/{company_id}"
+)
+# Without it (and with {account_id} in COPPER_APP_URL) the pages show no link to Copper, only to the mirror.
+COPPER_ACCOUNT_ID = os.environ.get("COPPER_ACCOUNT_ID", "")
 
 # --- Customer sync ----------------------------------------------------------------------------------------
 # Run the customer sync automatically after every successful Copper pull.

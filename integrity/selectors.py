@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from integrity.checks import CHECKS
-from integrity.models import CheckResultRecord, IntegrityReport, State
+from integrity.models import SEVERITY, CheckResultRecord, IntegrityReport, State
 from syncs.admin_views import run_progress_url
 from syncs.models import SyncRun
 from syncs.selectors import sync_runs_last_success_by_kind, sync_runs_latest_by_kind
@@ -21,6 +21,18 @@ CHAIN = [
     ("matched", "…of which linked to a Fishbowl customer"),
     ("orders", "Sales orders"),
     ("unattributed_orders", "…of which outside commissions (customer unknown or unlinked)"),
+]
+# The chain as a strip of three stages, each a total and (for the last two) the part of it that matters:
+# (key, label, part key, part label).
+CHAIN_STAGES = [
+    ("fishbowl_customers", "Fishbowl customers", "", ""),
+    (
+        "active_companies_with_id",
+        "Active Copper companies with an Account Order ID",
+        "matched",
+        "linked to a Fishbowl customer",
+    ),
+    ("orders", "Sales orders", "unattributed_orders", "outside commissions (customer unknown or unlinked)"),
 ]
 
 
@@ -73,6 +85,10 @@ def last_runs() -> list[dict[str, Any]]:
     successes = sync_runs_last_success_by_kind()
     rows = []
     for kind, label in SyncRun.Kind.choices:
+        if kind == SyncRun.Kind.INTEGRITY:
+            # When checks last ran is the latest report's time, said once in the board's header: reports
+            # written after a sync or by the schedule have no integrity run of their own.
+            continue
         run = latest.get(kind)
         rows.append(
             {
@@ -87,7 +103,7 @@ def last_runs() -> list[dict[str, Any]]:
 
 
 def dashboard(*, reports: int | None = None) -> dict[str, Any]:
-    """Everything the admin index shows: latest report, each check with its trend, last runs, the chain."""
+    """Everything the health board shows: latest report, each check with its trend, last runs, the chain."""
     reports = reports or settings.INTEGRITY_TREND_REPORTS
     recent = list(IntegrityReport.objects.order_by("-created_at", "-id")[:reports])
     latest = recent[0] if recent else None
@@ -111,17 +127,20 @@ def dashboard(*, reports: int | None = None) -> dict[str, Any]:
                     "name": name,
                     "title": result.title or (CHECKS[name].title if name in CHECKS else name),
                     "state": result.state,
+                    "state_label": result.get_state_display(),
                     "colour": STATE_COLOURS[result.state],
                     "count": result.count,
                     "numbers": result.numbers,
                     "note": result.note,
-                    "sparkline": sparkline([p[0] for p in points], [p[1] for p in points]),
+                    "sparkline": sparkline([p[0] for p in points], [p[1] for p in points], width=200, height=32),
                     "url": url_or_empty("admin:integrity_check_detail", name),
                 }
             )
     summary = latest.summary if latest else {}
     chain = [{"key": key, "label": label, "value": summary.get(key)} for key, label in CHAIN]
     return {
+        "stages": chain_stages(summary),
+        "trend_reports": len(recent),
         "report": latest,
         "report_run_url": run_url(latest.run) if latest and latest.run_id else "",
         "state_colour": STATE_COLOURS.get(latest.state, "#666") if latest else "#666",
@@ -132,6 +151,42 @@ def dashboard(*, reports: int | None = None) -> dict[str, Any]:
         "audit_url": url_or_empty("admin:integrity_audit"),
         "reconciliation_url": url_or_empty("admin:commissions_commissionline_report"),
         "reports_url": url_or_empty("admin:integrity_integrityreport_changelist"),
+    }
+
+
+def chain_stages(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chain's three stages with their totals, the part that matters and its share (percent or None)."""
+    stages = []
+    for key, label, part_key, part_label in CHAIN_STAGES:
+        value, part = summary.get(key), summary.get(part_key) if part_key else None
+        share = round(100 * part / value) if isinstance(part, int) and isinstance(value, int) and value else None
+        stages.append(
+            {"key": key, "label": label, "value": value, "part": part, "part_label": part_label, "share": share}
+        )
+    return stages
+
+
+def health_summary() -> dict[str, Any] | None:
+    """The latest report's overall state, when it was written and the titles of its checks not OK (two
+    queries), for the admin index; None before the first report."""
+    report = IntegrityReport.objects.order_by("-created_at", "-id").first()
+    if report is None:
+        return None
+    failing = sorted(
+        report.results.exclude(state=State.OK).values_list("title", "state", "check_name"),
+        key=lambda row: (-SEVERITY[row[1]], row[0] or row[2]),
+    )
+    return {
+        "report": report,
+        "state": report.state,
+        "state_label": report.get_state_display(),
+        "colour": STATE_COLOURS.get(report.state, "#666"),
+        "checked_at": report.created_at,
+        "failing": [title or name for title, _state, name in failing],
+        "failing_by_state": [
+            (State(state).label.lower(), sum(1 for row in failing if row[1] == state))
+            for state in (State.CRITICAL, State.WARNING)
+        ],
     }
 
 

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from metrics import values as mv
 from metrics.models import ChangeSet
 from metrics.selectors import FieldSummary, change_set_field_summary
 from metrics.selectors_confirm import change_set_rollback_field_summary
@@ -50,20 +51,19 @@ ROLLBACK_PROMISE = (
 
 
 def flag_words() -> dict[str, str]:
-    """Each flag as a reviewer reads it (the threshold of a jump from METRICS_SUSPICIOUS_FACTOR)."""
-    factor = settings.METRICS_SUSPICIOUS_FACTOR
-    return {
-        "went_down": "A running total goes down (fewer orders or less money spent than Copper holds)",
-        "date_backwards": "A date moves back in time",
-        "big_jump": f"A number changes more than {factor:g}-fold",
-        "clears_value": "A value Copper holds is emptied",
-    }
+    """Each flag's name as the change set's legend shows it (``metrics.values.flag_legend``)."""
+    return {item.flag: item.label for item in _legend()}
+
+
+def _legend() -> list[mv.FlagLegend]:
+    return mv.flag_legend(factor=settings.METRICS_SUSPICIOUS_FACTOR)
 
 
 @dataclass(frozen=True)
 class FlagToAcknowledge:
     flag: str
     label: str
+    description: str
     count: int
     ticked: bool
 
@@ -137,9 +137,15 @@ def _flags(summary: list[FieldSummary], ticked: set[str]) -> list[FlagToAcknowle
     for field in summary:
         for flag, count in field.flag_counts.items():
             totals[flag] = totals.get(flag, 0) + count
-    words = flag_words()
+    legend = {item.flag: item for item in _legend()}
     return [
-        FlagToAcknowledge(flag, words.get(flag, flag.replace("_", " ").capitalize()), count, flag in ticked)
+        FlagToAcknowledge(
+            flag=flag,
+            label=legend[flag].label if flag in legend else mv.flag_label(flag),
+            description=legend[flag].description if flag in legend else "",
+            count=count,
+            ticked=flag in ticked,
+        )
         for flag, count in sorted(totals.items(), key=lambda item: -item[1])
     ]
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import copper_companies_active_with_number
-from metrics.models import Change
+from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.values import NUMBER_TYPES
 
 LineType = SalesOrderLine.LineType
@@ -269,6 +269,23 @@ def metrics_for_customers(
     return result
 
 
+# --- what awaits a person ------------------------------------------------------------------------------------
+def change_sets_awaiting_approval_by(*, user) -> QuerySet[ChangeSet]:
+    """Built sets ``user`` may approve now: they hold ``metrics.approve_changeset``, someone else built the set
+    (unless METRICS_ALLOW_SELF_APPROVAL) and it is younger than METRICS_CHANGESET_MAX_AGE_HOURS. Empty for
+    anyone else. The definitions check of ``change_set_approve`` is left to the approval itself."""
+    if not (user.is_active and user.has_perm("metrics.approve_changeset")):
+        return ChangeSet.objects.none()
+    since = timezone.now() - dt.timedelta(hours=settings.METRICS_CHANGESET_MAX_AGE_HOURS)
+    sets = ChangeSet.objects.filter(status=ChangeSet.Status.BUILT, built_at__gte=since)
+    if not settings.METRICS_ALLOW_SELF_APPROVAL:
+        sets = sets.exclude(built_by=user)
+    return sets
+
+
+def field_mappings_enabled_count() -> int:
+    """How many field mappings a push writes (enabled ones)."""
+    return FieldMapping.objects.filter(enabled=True).count()
 # --- change-set review ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FieldSummary:

@@ -42,8 +42,50 @@ KIND_TYPES: dict[str, tuple[str, ...]] = {
     "products": ("String", "Text", "MultiSelect"),
     "bool": ("Checkbox", "Dropdown"),
 }
+# How each metric moves in normal life, which decides what a reviewer should look twice at (``flags_for``):
+# "total" only grows (orders are added, never removed), so a drop or a jump is surprising; "level" (averages,
+# a rolling year) moves either way, so only a jump is; "elapsed" (a count of days) grows by one every day and
+# resets with each order, so none of its moves is; "date" should not move back; "other" (products, yes/no)
+# has no direction. A value being cleared is surprising for every metric.
+METRIC_MOTION: dict[str, str] = {
+    Metric.TOTAL_ORDERS: "total",
+    Metric.TOTAL_SPENT: "total",
+    Metric.AVERAGE_ORDER_VALUE: "level",
+    Metric.FIRST_ORDER_DATE: "date",
+    Metric.LAST_ORDER_DATE: "date",
+    Metric.DAYS_SINCE_LAST_ORDER: "elapsed",
+    Metric.TOP_PRODUCTS: "other",
+    Metric.SAMPLE_KIT_SENT: "other",
+    Metric.SAMPLE_KIT_DATE: "date",
+    Metric.SPENT_LAST_12_MONTHS: "level",
+}
+MOTION_FLAGS: dict[str, tuple[str, ...]] = {
+    "total": ("went_down", "big_jump", "clears_value"),
+    "level": ("big_jump", "clears_value"),
+    "elapsed": ("clears_value",),
+    "date": ("date_backwards", "clears_value"),
+    "other": ("clears_value",),
+}
+# Metrics whose values add up across companies, so a change set's sum before → after means something (an
+# average or a count of days summed over companies does not).
+SUMMABLE_METRICS = (Metric.TOTAL_ORDERS, Metric.TOTAL_SPENT, Metric.SPENT_LAST_12_MONTHS)
 # Totals that only grow in normal life: going down is suspicious.
-CUMULATIVE_METRICS = (Metric.TOTAL_ORDERS, Metric.TOTAL_SPENT)
+CUMULATIVE_METRICS = tuple(m for m, motion in METRIC_MOTION.items() if motion == "total")
+
+# Each flag in plain words; ``flag_legend`` adds the threshold and the metrics it applies to.
+FLAG_LABELS: dict[str, str] = {
+    "went_down": "Went down",
+    "date_backwards": "Date moves back",
+    "big_jump": "Big jump",
+    "clears_value": "Clears the value",
+}
+FLAG_DESCRIPTIONS: dict[str, str] = {
+    "went_down": "the new total is smaller than the one Copper holds (a running total only grows, unless "
+    "orders were deleted or changed status in Fishbowl)",
+    "date_backwards": "the new date is earlier than the date Copper holds",
+    "big_jump": "the new value is more than {factor} times the value Copper holds, or less than 1/{factor} of it",
+    "clears_value": "Copper holds a value and the new one is empty, so the field would be emptied",
+}
 # Option names a Dropdown must offer to hold a yes/no metric (matched case-insensitively).
 BOOL_OPTION_NAMES = {True: ("yes", "true"), False: ("no", "false")}
 
@@ -214,12 +256,18 @@ def display(*, value: Any, definition: Definition | None, data_type: str = "", c
     return str(value)
 
 
+def metric_flags(metric: str) -> tuple[str, ...]:
+    """The flags a change of ``metric`` can get (by how the metric moves, ``METRIC_MOTION``)."""
+    return MOTION_FLAGS[METRIC_MOTION.get(metric, "other")]
+
+
 def flags_for(*, metric: str, data_type: str, old: Any, new: Any, factor: float) -> list[str]:
-    """Why a reviewer should look twice at a change: a total going down, a date going back, a big jump, a clear."""
+    """Why a reviewer should look twice at a change: a total going down, a date going back, a big jump (a
+    number changing by more than ``factor`` either way), a clear; only the flags ``metric_flags`` allows."""
+    allowed = metric_flags(metric)
     flags: list[str] = []
     if not is_empty(old) and is_empty(new):
-        flags.append("clears_value")
-        return flags
+        return ["clears_value"] if "clears_value" in allowed else []
     if is_empty(old) or is_empty(new):
         return flags
     if data_type in NUMBER_TYPES:
@@ -227,16 +275,50 @@ def flags_for(*, metric: str, data_type: str, old: Any, new: Any, factor: float)
             before, after = float(old), float(new)
         except (TypeError, ValueError):
             return flags
-        if metric in CUMULATIVE_METRICS and after < before:
+        if "went_down" in allowed and after < before:
             flags.append("went_down")
         low, high = sorted((abs(before), abs(after)))
-        if low > 0 and high / low > factor:
+        if "big_jump" in allowed and low > 0 and high / low > factor:
             flags.append("big_jump")
-    elif data_type == "Date":
+    elif data_type == "Date" and "date_backwards" in allowed:
         before_day, after_day = unix_to_date(old), unix_to_date(new)
         if before_day and after_day and after_day < before_day:
             flags.append("date_backwards")
     return flags
+
+
+@dataclass(frozen=True)
+class FlagLegend:
+    """One line of the flag legend: the flag's code (as stored), its name, what it means, and the metrics
+    whose changes can carry it."""
+
+    flag: str
+    label: str
+    description: str
+    metrics: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.description}."
+
+
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize())
+
+
+def flag_legend(*, factor: float, flags: Any = None) -> list[FlagLegend]:
+    """The legend of ``flags`` (all flags when None), in ``FLAG_LABELS`` order, with ``factor`` (the setting
+    METRICS_SUSPICIOUS_FACTOR) written into the big-jump threshold."""
+    wanted = FLAG_LABELS if flags is None else [f for f in FLAG_LABELS if f in set(flags)]
+    return [
+        FlagLegend(
+            flag=flag,
+            label=FLAG_LABELS[flag],
+            description=FLAG_DESCRIPTIONS[flag].format(factor=f"{factor:g}"),
+            metrics=tuple(Metric(m).label for m in METRIC_MOTION if flag in metric_flags(m)),
+        )
+        for flag in wanted
+    ]
 
 
 def products_text(products: list[tuple[str, Decimal]]) -> str:

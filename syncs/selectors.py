@@ -22,3 +22,11 @@ def sync_runs_last_success_by_kind() -> dict[str, dt.datetime]:
         .order_by()
     )
     return {row["kind"]: row["last"] for row in rows}
+
+
+def sync_runs_latest_heartbeat() -> dt.datetime | None:
+    """The freshest heartbeat of a running run: a worker renews it on a timer while it holds a run."""
+    return (
+        SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__isnull=False)
+        .aggregate(latest=Max("heartbeat_at"))["latest"]
+    )

@@ -1,4 +1,4 @@
-"""``{% integrity_dashboard %}``: the health dashboard block of the admin index, from the latest stored report."""
+"""``{% integrity_dashboard %}``: the health board (its own admin page, /admin/health/), from the stored reports."""
 
 from django import template
 

@@ -48,6 +48,8 @@ MAPPING_DATES_NOT_AT_MIDNIGHT = (
 MAPPING_PROTECTED_FIELD = (
     'Copper field "{field}" is protected and may not be written by any mapping (mapped from {metric}).'
 )
+# Problems that a setting causes, not the mapping: a save goes through with a warning, the push stays blocked.
+MAPPING_SETTING_CODES = frozenset({"timezone_required"})
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,64 @@ def definitions_current() -> list[Definition]:
     return [Definition.from_any(row) for row in CustomFieldDefinition.objects.all()]
 
 
+def _definitions(definitions: Iterable[Any] | None) -> list[Definition]:
+    if definitions is None:
+        return definitions_current()
+    return [d if isinstance(d, Definition) else Definition.from_any(d) for d in definitions]
+
+
+def _by_name(defs: Iterable[Definition]) -> dict[str, list[Definition]]:
+    by_name: dict[str, list[Definition]] = {}
+    for definition in defs:
+        by_name.setdefault(definition.name.strip().lower(), []).append(definition)
+    return by_name
+
+
+def _duplicate(same_field: list[FieldMapping]) -> MappingProblem:
+    field = same_field[0].copper_field
+    metrics = ", ".join(_label(m.metric) for m in same_field)
+    return MappingProblem(
+        code="duplicate_target",
+        field=field,
+        metric=same_field[0].metric,
+        message=MAPPING_DUPLICATE_TARGET.format(field=field, metrics=metrics),
+    )
+
+
+def field_mapping_field_types(*, metric: str) -> tuple[str, ...]:
+    """The Copper data types that can hold ``metric`` (the one table the check, the form and the proposals read)."""
+    return KIND_TYPES[METRIC_KINDS[metric]]
+
+
+def field_mapping_validate_one(
+    *,
+    mapping: FieldMapping,
+    definitions: Iterable[Any] | None = None,
+    mappings: Iterable[FieldMapping] | None = None,
+) -> list[MappingProblem]:
+    """The check's problems for one (possibly unsaved) mapping, as the mapping form refuses them on save.
+
+    The same rules as ``field_mapping_validate`` for this mapping's field, whether or not it is enabled; when it
+    is enabled, also another enabled mapping (another metric) targeting the same field. Problems whose code is in
+    ``MAPPING_SETTING_CODES`` are about a setting, not the mapping. ``mappings``: the saved ones (default: read
+    from the database). Writes nothing.
+    """
+    problems: list[MappingProblem] = []
+    field = mapping.copper_field.strip().lower()
+    if mapping.enabled and field:
+        others = list(mappings) if mappings is not None else FieldMapping.objects.filter(enabled=True)
+        clash = [
+            m
+            for m in others
+            if m.enabled and m.metric != mapping.metric and m.copper_field.strip().lower() == field
+        ]
+        if clash:
+            problems.append(_duplicate(sorted([mapping, *clash], key=lambda m: _label(m.metric))))
+    by_name = _by_name(_definitions(definitions))
+    problems.extend(_mapping_problems(mapping, by_name=by_name, protected=_protected()))
+    return problems
+
+
 def field_mapping_validate(
     *, definitions: Iterable[Any] | None = None, mappings: Iterable[FieldMapping] | None = None
 ) -> list[MappingProblem]:
@@ -104,16 +164,11 @@ def field_mapping_validate(
     metric need "Yes"/"No" options), no protected field is targeted, no two metrics target one field, and a Date
     field is mapped only once ``COPPER_TIMEZONE`` names the account's timezone.
     """
-    defs = [d if isinstance(d, Definition) else Definition.from_any(d) for d in (definitions or [])]
-    if definitions is None:
-        defs = definitions_current()
     rows = list(mappings) if mappings is not None else list(FieldMapping.objects.filter(enabled=True))
     rows = [m for m in rows if m.enabled]
     if not rows:
         return [MappingProblem(code="none_enabled", field="", metric="", message=MAPPING_NONE_ENABLED)]
-    by_name: dict[str, list[Definition]] = {}
-    for definition in defs:
-        by_name.setdefault(definition.name.strip().lower(), []).append(definition)
+    by_name = _by_name(_definitions(definitions))
     protected = _protected()
     problems: list[MappingProblem] = []
 
@@ -122,107 +177,102 @@ def field_mapping_validate(
         targets.setdefault(mapping.copper_field.strip().lower(), []).append(mapping)
     for same_field in targets.values():
         if len(same_field) > 1:
-            field = same_field[0].copper_field
-            metrics = ", ".join(_label(m.metric) for m in same_field)
-            problems.append(
-                MappingProblem(
-                    code="duplicate_target",
-                    field=field,
-                    metric=same_field[0].metric,
-                    message=MAPPING_DUPLICATE_TARGET.format(field=field, metrics=metrics),
-                )
-            )
+            problems.append(_duplicate(same_field))
 
     for mapping in rows:
-        field, metric = mapping.copper_field.strip(), mapping.metric
-        label = _label(metric)
-        if field.lower() in protected:
+        problems.extend(_mapping_problems(mapping, by_name=by_name, protected=protected))
+    return problems
+
+
+def _mapping_problems(
+    mapping: FieldMapping, *, by_name: dict[str, list[Definition]], protected: set[str]
+) -> list[MappingProblem]:
+    """The problems of one mapping's field, apart from another mapping targeting it (first blocking one wins)."""
+    field, metric = mapping.copper_field.strip(), mapping.metric
+    label = _label(metric)
+    if field.lower() in protected:
+        return [
+            MappingProblem(
+                code="protected_field",
+                field=field,
+                metric=metric,
+                message=MAPPING_PROTECTED_FIELD.format(field=field, metric=label),
+            )
+        ]
+    found = by_name.get(field.lower(), [])
+    if not found:
+        return [
+            MappingProblem(
+                code="missing_field",
+                field=field,
+                metric=metric,
+                message=MAPPING_FIELD_MISSING.format(field=field, metric=label),
+            )
+        ]
+    on_companies = [d for d in found if "company" in d.available_on]
+    if not on_companies:
+        return [
+            MappingProblem(
+                code="not_on_companies",
+                field=field,
+                metric=metric,
+                message=MAPPING_FIELD_NOT_ON_COMPANIES.format(field=field, metric=label),
+            )
+        ]
+    if len(on_companies) > 1:
+        return [
+            MappingProblem(
+                code="ambiguous_field",
+                field=field,
+                metric=metric,
+                message=MAPPING_FIELD_AMBIGUOUS.format(field=field, count=len(on_companies)),
+            )
+        ]
+    definition = on_companies[0]
+    problems: list[MappingProblem] = []
+    kind = METRIC_KINDS[metric]
+    allowed = field_mapping_field_types(metric=metric)
+    if definition.data_type not in allowed:
+        expected = " or ".join(allowed)
+        return [
+            MappingProblem(
+                code="wrong_type",
+                field=field,
+                metric=metric,
+                expected=expected,
+                actual=definition.data_type,
+                message=MAPPING_WRONG_TYPE.format(
+                    field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
+                ),
+            )
+        ]
+    if definition.data_type == "Date":
+        try:
+            copper_timezone()
+        except ImproperlyConfigured as exc:
             problems.append(
                 MappingProblem(
-                    code="protected_field",
+                    code="timezone_required",
                     field=field,
                     metric=metric,
-                    message=MAPPING_PROTECTED_FIELD.format(field=field, metric=label),
+                    message=MAPPING_TIMEZONE_REQUIRED.format(field=field, metric=label, reason=exc),
                 )
             )
-            continue
-        found = by_name.get(field.lower(), [])
-        if not found:
-            problems.append(
-                MappingProblem(
-                    code="missing_field",
-                    field=field,
-                    metric=metric,
-                    message=MAPPING_FIELD_MISSING.format(field=field, metric=label),
-                )
-            )
-            continue
-        on_companies = [d for d in found if "company" in d.available_on]
-        if not on_companies:
-            problems.append(
-                MappingProblem(
-                    code="not_on_companies",
-                    field=field,
-                    metric=metric,
-                    message=MAPPING_FIELD_NOT_ON_COMPANIES.format(field=field, metric=label),
-                )
-            )
-            continue
-        if len(on_companies) > 1:
-            problems.append(
-                MappingProblem(
-                    code="ambiguous_field",
-                    field=field,
-                    metric=metric,
-                    message=MAPPING_FIELD_AMBIGUOUS.format(field=field, count=len(on_companies)),
-                )
-            )
-            continue
-        definition = on_companies[0]
-        kind = METRIC_KINDS[metric]
-        allowed = KIND_TYPES[kind]
-        if definition.data_type not in allowed:
-            expected = " or ".join(allowed)
-            problems.append(
-                MappingProblem(
-                    code="wrong_type",
-                    field=field,
-                    metric=metric,
-                    expected=expected,
-                    actual=definition.data_type,
-                    message=MAPPING_WRONG_TYPE.format(
-                        field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
-                    ),
-                )
-            )
-            continue
-        if definition.data_type == "Date":
-            try:
-                copper_timezone()
-            except ImproperlyConfigured as exc:
+    if definition.data_type == "Dropdown" and kind == "bool":
+        for names in BOOL_OPTION_NAMES.values():
+            if not any(definition.option_id(name) is not None for name in names):
                 problems.append(
                     MappingProblem(
-                        code="timezone_required",
+                        code="missing_option",
                         field=field,
                         metric=metric,
-                        message=MAPPING_TIMEZONE_REQUIRED.format(field=field, metric=label, reason=exc),
+                        expected=names[0].capitalize(),
+                        actual=", ".join(n for _, n in definition.options),
+                        message=MAPPING_MISSING_OPTION.format(
+                            field=field, option=names[0].capitalize(), metric=label
+                        ),
                     )
                 )
-        if definition.data_type == "Dropdown" and kind == "bool":
-            for names in BOOL_OPTION_NAMES.values():
-                if not any(definition.option_id(name) is not None for name in names):
-                    problems.append(
-                        MappingProblem(
-                            code="missing_option",
-                            field=field,
-                            metric=metric,
-                            expected=names[0].capitalize(),
-                            actual=", ".join(n for _, n in definition.options),
-                            message=MAPPING_MISSING_OPTION.format(
-                                field=field, option=names[0].capitalize(), metric=label
-                            ),
-                        )
-                    )
     return problems
 
 
@@ -239,9 +289,7 @@ def field_mapping_warnings(*, definitions: Iterable[Any] | None = None) -> list[
         return []
     if tz is None:
         return []
-    defs = [d if isinstance(d, Definition) else Definition.from_any(d) for d in (definitions or [])]
-    if definitions is None:
-        defs = definitions_current()
+    defs = _definitions(definitions)
     by_name = {d.name.strip().lower(): d for d in defs if "company" in d.available_on and d.data_type == "Date"}
     targets: dict[int, tuple[str, str]] = {}
     for mapping in FieldMapping.objects.filter(enabled=True):
@@ -278,11 +326,7 @@ def field_mapping_warnings(*, definitions: Iterable[Any] | None = None) -> list[
 
 def field_mapping_resolve(*, definitions: Iterable[Any] | None = None) -> list[ResolvedMapping]:
     """The enabled mappings with their definitions; call only after ``field_mapping_validate`` found nothing."""
-    defs = (
-        [d if isinstance(d, Definition) else Definition.from_any(d) for d in definitions]
-        if definitions is not None
-        else definitions_current()
-    )
+    defs = _definitions(definitions)
     by_name = {d.name.strip().lower(): d for d in defs if "company" in d.available_on}
     resolved = []
     for mapping in FieldMapping.objects.filter(enabled=True).order_by("metric"):

@@ -11,9 +11,11 @@ from metrics.services.field_mapping import (
     MAPPING_MISSING_OPTION,
     MAPPING_NONE_ENABLED,
     MAPPING_PROTECTED_FIELD,
+    MAPPING_SETTING_CODES,
     MAPPING_WRONG_TYPE,
     field_mapping_sample,
     field_mapping_validate,
+    field_mapping_validate_one,
 )
 from tests.metrics.metrics_world import FakeCopper, mappings_create, world_create
 
@@ -127,3 +129,26 @@ def test_the_sample_shows_three_real_companies_with_the_values_each_field_would_
     assert acme["Top Products"] == "OIL-1 (12), OIL-2 (4), SAMPLE-KIT (1)"
     assert acme["Sample Kit Sent"] == "Yes"
     assert acme["Last Order Date"] == "2026-06-02"
+
+
+def test_one_unsaved_mapping_is_refused_for_the_reasons_the_check_gives(world):
+    mappings_create()
+    FieldMapping.objects.filter(metric=Metric.FIRST_ORDER_DATE).delete()
+
+    def codes(metric, field, enabled=True):
+        mapping = FieldMapping(metric=metric, copper_field=field, enabled=enabled)
+        return [p.code for p in field_mapping_validate_one(mapping=mapping)]
+
+    assert codes(Metric.AVERAGE_ORDER_VALUE, "Totl Spent") == ["missing_field"]
+    assert codes(Metric.AVERAGE_ORDER_VALUE, "First Order Date") == ["wrong_type"]
+    assert codes(Metric.SAMPLE_KIT_DATE, "Active Customer") == ["protected_field"]
+    assert codes(Metric.AVERAGE_ORDER_VALUE, "Total Spent") == ["duplicate_target"]
+    assert codes(Metric.AVERAGE_ORDER_VALUE, "Total Spent", enabled=False) == [], "a disabled one writes nothing"
+    assert codes(Metric.TOTAL_SPENT, "Total Spent") == [], "a mapping does not clash with itself"
+
+
+def test_an_unset_timezone_is_a_setting_problem_for_one_date_mapping(world, settings):
+    settings.COPPER_TIMEZONE = ""
+    mapping = FieldMapping(metric=Metric.LAST_ORDER_DATE, copper_field="Last Order Date")
+    (problem,) = field_mapping_validate_one(mapping=mapping)
+    assert problem.code == "timezone_required" and problem.code in MAPPING_SETTING_CODES

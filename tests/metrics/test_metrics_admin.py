@@ -82,18 +82,25 @@ def test_the_mapping_form_refuses_a_protected_field(client, staff_user, world):
     assert not FieldMapping.objects.filter(metric=Metric.SPENT_LAST_12_MONTHS).exists()
 
 
-def test_the_change_set_page_shows_flagged_changes_first_and_filters(client, staff_user, fake):
+def test_the_change_set_page_links_to_its_changes_listed_flagged_first_and_filtered(client, staff_user, fake):
     fake.edit(103, "Top Products", "OLD (3)")
     change_set = change_set_build(client=fake, user=staff_user, as_of=AS_OF)
     client.force_login(staff_user)
     url = reverse("admin:metrics_changeset_review", args=[change_set.pk])
     assert client.get(reverse("admin:metrics_changeset_change", args=[change_set.pk])).url == url
     page = client.get(url).content.decode()
-    rows = page.split("<tbody>", 2)[-1]
-    assert rows.index("clears_value") < rows.index("Acme Farms")
     assert BUILT_BY_YOU in page and 'id="approve-button"' not in page
-    only_spent = client.get(url, {"field": "Total Spent"}).content.decode()
-    assert "Top Products</td>" not in only_spent and "180.00" in only_spent
+    changes = f"{reverse('admin:metrics_change_changelist')}?change_set__id__exact={change_set.pk}"
+    assert f'href="{changes}"' in page
+
+    def rows(**filters):
+        query = {"change_set__id__exact": change_set.pk, **filters}
+        page = client.get(reverse("admin:metrics_change_changelist"), query).content.decode()
+        return page.split('id="result_list"', 1)[1].split("</table>", 1)[0]
+
+    assert rows().index("Clears the value") < rows().index("Acme Farms")
+    only_spent = rows(field="Total Spent")
+    assert "Top Products" not in only_spent and "180.00" in only_spent
 
 
 def test_the_change_set_exports_as_csv(client, staff_user, fake):

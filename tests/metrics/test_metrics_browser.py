@@ -119,10 +119,13 @@ def test_check_dry_run_second_person_approval_apply_with_progress_and_summary(
     # 3. alice opens the set: she built it, so her approval is refused.
     page.goto(f"{base}{reverse('admin:metrics_changeset_changelist')}")
     page.get_by_role("link", name=str(change_set), exact=True).click()
-    page.wait_for_selector("#changeset-changes")
-    rows = page.locator("#changeset-changes tbody tr").count()
-    assert rows == min(change_set.counts["changes"], 200)
+    page.wait_for_selector("#changeset-summary")
     page.screenshot(path=str(SCREENSHOTS / "metrics-changeset.png"))
+    page.click("#review-changes")
+    rows = page.locator("#result_list tbody tr").count()
+    assert rows == min(change_set.counts["changes"], 100)
+    page.screenshot(path=str(SCREENSHOTS / "metrics-changes.png"))
+    page.click("#back-to-change-set")
     assert page.locator("#approve-button").count() == 0
     assert page.inner_text("#approve-not-offered") == "Built by you; another person must approve."
     assert page.inner_text("#changeset-status") == "Built (awaiting approval)"
