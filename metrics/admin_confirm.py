@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from metrics import values as mv
+from metrics.admin_changes import changes_url
 from metrics.models import ChangeSet
 from metrics.selectors import FieldSummary, change_set_field_summary
 from metrics.selectors_confirm import change_set_rollback_field_summary
@@ -66,6 +67,7 @@ class FlagToAcknowledge:
     description: str
     count: int
     ticked: bool
+    url: str
 
     @property
     def field_name(self) -> str:
@@ -132,7 +134,7 @@ def _summary_rows(summary: list[FieldSummary]) -> list[dict[str, Any]]:
     return rows
 
 
-def _flags(summary: list[FieldSummary], ticked: set[str]) -> list[FlagToAcknowledge]:
+def _flags(change_set: ChangeSet, summary: list[FieldSummary], ticked: set[str]) -> list[FlagToAcknowledge]:
     totals: dict[str, int] = {}
     for field in summary:
         for flag, count in field.flag_counts.items():
@@ -145,6 +147,7 @@ def _flags(summary: list[FieldSummary], ticked: set[str]) -> list[FlagToAcknowle
             description=legend[flag].description if flag in legend else "",
             count=count,
             ticked=flag in ticked,
+            url=changes_url(change_set.pk, flag=flag),
         )
         for flag, count in sorted(totals.items(), key=lambda item: -item[1])
     ]
@@ -175,6 +178,7 @@ class ChangeSetConfirmViews:
             "opts": self.model._meta,
             "change_set": change_set,
             "back_url": reverse("admin:metrics_changeset_review", args=[change_set.pk]),
+            "flagged_url": changes_url(change_set.pk, flag="any"),
             **context,
         }
         return TemplateResponse(request, TEMPLATE, context)
@@ -205,7 +209,7 @@ class ChangeSetConfirmViews:
                 CHANGE_SET_SELF_APPROVAL.format(pk=change_set.pk, user=_who(request.user)),
             )
         summary = change_set_field_summary(change_set=change_set)
-        flags = _flags(summary, _ticked(request))
+        flags = _flags(change_set, summary, _ticked(request))
         if request.method == "POST" and not self._unticked(request, flags, "approved"):
             try:
                 change_set_approve(change_set=change_set, user=request.user)
@@ -241,7 +245,7 @@ class ChangeSetConfirmViews:
                 "only an approved set can be applied.",
             )
         summary = change_set_field_summary(change_set=change_set)
-        flags = _flags(summary, _ticked(request))
+        flags = _flags(change_set, summary, _ticked(request))
         if request.method == "POST" and not self._unticked(request, flags, "applied"):
             return run_start_response(
                 request=request,

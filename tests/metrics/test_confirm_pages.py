@@ -7,6 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from metrics.admin_changes import changes_url
 from metrics.admin_confirm import BUILT_BY_YOU, STALE_PROMISE, flag_words
 from metrics.models import ChangeSet
 from metrics.selectors import change_set_field_summary
@@ -78,6 +79,7 @@ def test_the_approve_page_shows_each_fields_changes_and_sums_and_a_tick_per_flag
     for flag, count in flags.items():
         assert f'name="ack_{flag}"' in page
         assert f"I have looked at the {count} change" in page and words[flag] in page
+        assert changes_url(built.pk, flag=flag).replace("&", "&amp;") in page, "each kind links to its changes"
     assert STALE_PROMISE in page
     assert "No, take me back" in page and f"Yes, approve {built}" in page
     built.refresh_from_db()
