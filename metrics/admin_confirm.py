@@ -99,36 +99,39 @@ def change_set_actions(*, change_set: ChangeSet, user: Any) -> dict[str, Any]:
     }
 
 
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+def _number(value: Decimal | None, data_type: str) -> str:
+    if value is None:
+        return "—"
+    if data_type == "Currency" or value != value.to_integral_value():
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
 
 
 def _summary_rows(summary: list[FieldSummary]) -> list[dict[str, Any]]:
+    """Per field: its counts, and the sums before → after where a sum means something (totals, as the change
+    set's own summary shows them); other fields show one change as an example and why there is no sum."""
     rows = []
     for field in summary:
-        if field.is_number:
+        summable = field.is_number and field.metric in mv.SUMMABLE_METRICS
+        before = after = change = ""
+        if summable:
             difference = field.difference or Decimal(0)
-            before, after = _money(field.old_total), _money(field.new_total)
-            change = f"{'+' if difference >= 0 else '−'}{_money(abs(difference))}"
-        else:
-            before = after = change = ""
+            before, after = _number(field.old_total, field.data_type), _number(field.new_total, field.data_type)
+            change = f"{'+' if difference >= 0 else '−'}{_number(abs(difference), field.data_type)}"
+        sample = ""
+        if not summable and field.sample_company and (field.sample_before or field.sample_after):
+            sample = f"{field.sample_company}: {field.sample_before or '(empty)'} → {field.sample_after or '(empty)'}"
         rows.append(
             {
                 "field": field.field_name,
                 "changes": field.changes,
                 "flagged": field.flagged,
-                "is_number": field.is_number,
+                "summable": summable,
+                "no_sum": "not a total: no sum" if field.is_number else "not a number: no sum",
                 "before": before,
                 "after": after,
                 "change": change,
-                "sample": (
-                    f"{field.sample_company}: {field.sample_before or '(empty)'} → "
-                    f"{field.sample_after or '(empty)'}"
-                    if field.sample_company
-                    and not field.is_number
-                    and (field.sample_before or field.sample_after)
-                    else ""
-                ),
+                "sample": sample,
             }
         )
     return rows

@@ -73,6 +73,8 @@ def test_the_approve_page_shows_each_fields_changes_and_sums_and_a_tick_per_flag
     row = page.split('<th scope="row">Total Spent</th>', 1)[1].split("</tr>", 1)[0]
     assert f">{spent.changes}<" in row
     assert f"{spent.old_total:,.2f}" in row and f"{spent.new_total:,.2f}" in row
+    dates = page.split('<th scope="row">Last Order Date</th>', 1)[1].split("</tr>", 1)[0]
+    assert "not a number: no sum" in dates and " → " in dates, "a date shows an example instead of a sum"
     flags = _flags(built)
     assert flags, "the demo set has flagged changes"
     words = flag_words()
