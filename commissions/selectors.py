@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from commissions.models import CommissionLine, CommissionSettings
+from commissions.models import CommissionLine, CommissionSettings, Title
 from commissions.months import month_format, month_parse
 from customers.models import SalesOrder
 from syncs.models import SyncRun
@@ -81,6 +81,15 @@ def commission_months() -> list[date]:
     return list(CommissionLine.objects.order_by("-month").values_list("month", flat=True).distinct())
 
 
+def title_label(title: str | None) -> str:
+    """A rep title as a person reads it: its label ("Sales manager"), a title-cased word for an unknown one."""
+    if not title:
+        return ""
+    if title in Title.values:
+        return str(Title(title).label)
+    return title.replace("_", " ").capitalize()
+
+
 def commission_rep_summary(*, month: date | str) -> list[dict[str, Any]]:
     """Per rep (or per sales person with no rep): orders, paid orders, base, commission, spiffs and total."""
     paid = Q(reason=Reason.PAID)
@@ -108,6 +117,7 @@ def commission_rep_summary(*, month: date | str) -> list[dict[str, Any]]:
                 "rep_id": row["rep_id"],
                 "name": row["rep__name"] or row["sales_person"] or "(none)",
                 "title": row["rep__title"] or "",
+                "title_label": title_label(row["rep__title"]),
                 "sales_person": row["sales_person"],
                 "orders": 0,
                 "paid_orders": 0,

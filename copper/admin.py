@@ -1,8 +1,14 @@
 """Admin for the Copper mirror: users, custom-field definitions and companies, read-only (a pull writes them)."""
 
-from django.contrib import admin
+import datetime as dt
 
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+
+from copper.custom_fields_display import custom_field_rows
 from copper.models import CopperCompany, CopperUser, CustomFieldDefinition
+from copper.selectors import custom_field_catalog
 from syncs.admin_base import ReadOnlyMirrorAdmin
 
 
@@ -42,4 +48,31 @@ class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
     list_select_related = ["assignee"]
     date_hierarchy = "date_modified"
     show_full_result_count = False
+    # The raw list (ids, option ids, unix seconds) is replaced by a labelled table of typed values.
+    exclude = ["custom_fields"]
+    readonly_fields = ["custom_fields_table"]
+
+    def get_object(self, request, object_id, from_field=None):
+        """The company, with the definitions catalog read once for its custom-field table."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            try:
+                obj._custom_field_catalog = custom_field_catalog()
+            except ImproperlyConfigured as exc:  # a bad COPPER_TIMEZONE: say so, read Dates in UTC
+                obj._custom_field_catalog_problem = str(exc)
+                obj._custom_field_catalog = custom_field_catalog(tz=dt.UTC)
+        return obj
+
+    @admin.display(description="Custom fields")
+    def custom_fields_table(self, obj):
+        catalog = getattr(obj, "_custom_field_catalog", None) or custom_field_catalog(tz=dt.UTC)
+        return render_to_string(
+            "copper/custom_fields_table.html",
+            {
+                "rows": custom_field_rows(obj.custom_fields, catalog),
+                "problem": getattr(obj, "_custom_field_catalog_problem", ""),
+            },
+        )
+
+
 from copper import admin_webhooks  # noqa: E402,F401,I001 - registers the webhook admin

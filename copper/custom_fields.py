@@ -45,13 +45,14 @@ class CustomFieldValueError(ValueError):
 class FieldDecoder:
     """Decodes the values of one definition."""
 
-    __slots__ = ("id", "name", "data_type", "options", "tz")
+    __slots__ = ("id", "name", "data_type", "options", "tz", "currency")
 
     def __init__(self, definition: dict[str, Any], *, tz: tzinfo = UTC) -> None:
         self.tz = tz
         self.id = int(definition["id"])
         self.name = str(definition.get("name") or f"custom field {self.id}")
         self.data_type = str(definition.get("data_type") or "")
+        self.currency = str(definition.get("currency") or "")
         self.options = {
             int(option["id"]): str(option.get("name", ""))
             for option in (definition.get("options") or [])
@@ -132,7 +133,7 @@ class CustomFieldCatalog:
         """Every known field of one record, ``{name: value}``; a value that does not fit raises."""
         decoded: dict[str, Any] = {}
         for entry in custom_fields or ():
-            decoder = self.by_id.get(_definition_id(entry))
+            decoder = self.by_id.get(definition_id_of(entry))
             if decoder is None or decoder.name in decoded:
                 continue
             try:
@@ -155,7 +156,7 @@ class CustomFieldCatalog:
         if not wanted:
             return found, problems
         for entry in custom_fields or ():
-            decoder = wanted.get(_definition_id(entry))
+            decoder = wanted.get(definition_id_of(entry))
             if decoder is None or decoder.name in found or decoder.name in problems:
                 continue
             try:
@@ -165,7 +166,8 @@ class CustomFieldCatalog:
         return found, problems
 
 
-def _definition_id(entry: dict[str, Any]) -> int | None:
+def definition_id_of(entry: dict[str, Any]) -> int | None:
+    """The definition id of one ``custom_fields`` entry; ``None`` when it is missing or not a number."""
     try:
         return int(entry.get("custom_field_definition_id"))
     except (TypeError, ValueError):

@@ -6,24 +6,46 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integrity.audit import AuditFilters, audit_page
+from integrity.checks import CHECKS, check_title
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
-from integrity.rollback import run_rollback_apply, run_rollback_preview
+from integrity.rollback import rollback_items_describe, run_rollback_apply, run_rollback_preview
 from integrity.selectors import check_detail
 from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
 from syncs.services.runs import sync_run_start
+
+ROLLBACK_PER_PAGE = 50
+
+
+class CheckFilter(admin.SimpleListFilter):
+    """Filter by check, listed by title (the registry's, one source), in the dashboard's order."""
+
+    title = "check"
+    parameter_name = "check_name"
+
+    def lookups(self, request, model_admin):
+        return [(name, registered.title) for name, registered in CHECKS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(check_name=self.value()) if self.value() else queryset
+
+
+@admin.display(description="Check", ordering="check_name")
+def check_column(obj) -> str:
+    return check_title(obj.check_name, getattr(obj, "title", ""))
 
 
 class CheckResultInline(admin.TabularInline):
     model = CheckResultRecord
     extra = 0
     can_delete = False
-    fields = ["check_name", "state", "count", "numbers", "note"]
+    fields = [check_column, "state", "count", "numbers", "note"]
     readonly_fields = fields
     max_num = 0
 
@@ -130,7 +152,20 @@ class IntegrityReportAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(f"{reverse('admin:integrity_audit')}?run={run_id}")
         plan = run_rollback_preview(run_id=run_id)
         run = SyncRun.objects.filter(pk=run_id).first()
-        context = self._context(request, f"Roll back run #{run_id}", plan=plan, run=run)
+        # Every object is restored; the page shows one page of each list, its values described in batches.
+        restorable = Paginator(plan.restorable, ROLLBACK_PER_PAGE).get_page(request.GET.get("page"))
+        skipped = Paginator(plan.skipped, ROLLBACK_PER_PAGE).get_page(request.GET.get("skipped_page"))
+        rollback_items_describe(list(restorable))
+        context = self._context(
+            request,
+            f"Roll back run #{run_id}",
+            plan=plan,
+            run=run,
+            restorable=restorable,
+            skipped=skipped,
+            restorable_count=len(plan.restorable),
+            skipped_count=len(plan.skipped),
+        )
         return TemplateResponse(request, "integrity/rollback.html", context)
 
 
@@ -138,7 +173,7 @@ class IntegrityReportAdmin(admin.ModelAdmin):
 class AlertAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "check_name",
+        check_column,
         "from_state",
         "to_state",
         "count",
@@ -146,8 +181,10 @@ class AlertAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
     ]
-    list_filter = ["status", "to_state", "check_name"]
-    readonly_fields = [f.name for f in Alert._meta.fields]
+    list_filter = ["status", "to_state", CheckFilter]
+    # The check by its title, not its internal name.
+    exclude = ["check_name"]
+    readonly_fields = [check_column, *(f.name for f in Alert._meta.fields if f.name != "check_name")]
 
     def has_add_permission(self, request):
         return False
@@ -158,8 +195,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(CheckState)
 class CheckStateAdmin(admin.ModelAdmin):
-    list_display = ["check_name", "state", "count", "changed_at", "report"]
-    readonly_fields = [f.name for f in CheckState._meta.fields]
+    list_display = [check_column, "state", "count", "changed_at", "report"]
+    exclude = ["check_name"]
+    readonly_fields = [check_column, *(f.name for f in CheckState._meta.fields if f.name != "check_name")]
 
     def has_add_permission(self, request):
         return False

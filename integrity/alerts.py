@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from integrity.checks import check_title
 from integrity.models import Alert, State
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,14 @@ def dashboard_url(check_name: str = "") -> str:
 
 def alert_text(alert: Alert) -> tuple[str, str]:
     """Subject and body naming the check, the move, the counts and the dashboard."""
+    title = check_title(alert.check_name, alert.title)
     if alert.to_state == State.OK:
-        subject = f"[copperhub] Recovered: {alert.title} is ok again"
+        subject = f"[copperhub] Recovered: {title} is ok again"
     else:
-        subject = f"[copperhub] {alert.to_state.upper()}: {alert.title} ({alert.count})"
+        subject = f"[copperhub] {alert.to_state.upper()}: {title} ({alert.count})"
     numbers = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in alert.numbers.items() if v is not None)
     body = (
-        f"{alert.title}: {alert.from_state} → {alert.to_state}.\n"
+        f"{title}: {alert.get_from_state_display()} → {alert.get_to_state_display()}.\n"
         f"Count: {alert.count}" + (f" ({numbers})" if numbers else "") + ".\n"
         f"Details: {dashboard_url(alert.check_name)}\n"
         f"Dashboard: {dashboard_url()}\n"
@@ -59,7 +61,7 @@ def webhook_payload(alert: Alert) -> dict:
     return {
         "text": f"{EMOJI.get(alert.to_state, '')} {subject.removeprefix('[copperhub] ')}\n{body}".strip(),
         "check": alert.check_name,
-        "title": alert.title,
+        "title": check_title(alert.check_name, alert.title),
         "from_state": alert.from_state,
         "to_state": alert.to_state,
         "count": alert.count,

@@ -16,6 +16,8 @@ class IntegrityConfig(AppConfig):
                 kind=SyncRun.Kind.INTEGRITY,
                 runner=integrity_report_run,
                 permission="syncs.start_syncrun",
-                buttons=(StartButton("integrity", "Integrity check", {"trigger": "on_demand"}, primary=True),),
+                buttons=(
+                    StartButton("integrity", "Integrity check", {"trigger": "on_demand"}, primary=True),
+                ),
             )
         )

@@ -120,4 +120,5 @@ class Alert(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.check_name}: {self.from_state} → {self.to_state}"
+        title = self.title or self.check_name.replace("_", " ").capitalize()
+        return f"{title}: {self.get_from_state_display()} → {self.get_to_state_display()}"

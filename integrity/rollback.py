@@ -12,10 +12,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max, Min, Model, OuterRef, Subquery
+from django.db.models import JSONField, Max, Min, Model, OuterRef, Subquery, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from integrity.audit import history_model, run_reason_q, tracked_models
+from integrity.audit_display import StoredJSON, ValueFormatter
 
 CHUNK = 500
 ROLLBACK_PREFIX = "rollback of run #"
@@ -30,6 +33,9 @@ class RollbackItem:
     # (field name, current value, value restored)
     fields: list[tuple[str, Any, Any]] = field(default_factory=list)
     skipped: str = ""
+    model: type[Model] | None = None
+    # (field label, now, restored) in plain words, filled by ``rollback_items_describe`` for the page shown
+    shown: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,8 +60,34 @@ def _restorable_fields(model: type[Model], hmodel: type[Model]) -> list:
     ]
 
 
-def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], dict[Any, dict[str, Any]]]:
-    """Items for one model, and pk → {attname: value before the run} for the restorable ones."""
+STORED = "_stored_json_"
+
+
+def _with_stored_json(queryset, json_fields: list):
+    """The rows with each JSON field left as its stored text (``STORED + attname``), not decoded."""
+    if not json_fields:
+        return queryset
+    return queryset.defer(*(f.attname for f in json_fields)).annotate(
+        **{STORED + f.attname: Cast(f.attname, TextField()) for f in json_fields}
+    )
+
+
+def _value(obj: Model, field_: Any, stored: bool) -> Any:
+    if stored and isinstance(field_, JSONField):
+        text = getattr(obj, STORED + field_.attname)
+        return None if text is None else StoredJSON(text)
+    return getattr(obj, field_.attname)
+
+
+def _plan_model(
+    model: type[Model], run_id: int, *, stored_json: bool = False
+) -> tuple[list[RollbackItem], dict[Any, dict[str, Any]]]:
+    """Items for one model, and pk → {attname: value before the run} for the restorable ones.
+
+    ``stored_json`` (the preview): JSON fields are compared as stored and decoded only when shown, since
+    decoding every company's custom fields twice was most of the preview's time. The values then hold
+    ``StoredJSON``, so only the apply (which decodes) may write them.
+    """
     hmodel = history_model(model)
     manager = hmodel._default_manager
     pk_name = model._meta.pk.attname
@@ -71,6 +103,7 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
     if not spans:
         return [], {}
     fields = _restorable_fields(model, hmodel)
+    json_fields = [f for f in fields if isinstance(f, JSONField)] if stored_json else []
     items, restore = [], {}
     pks = sorted(spans, key=str)
     for start in range(0, len(pks), CHUNK):
@@ -88,7 +121,7 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
             .annotate(prev_id=prev_id)
             .values(pk_name, "history_id", "history_type", "prev_id")
         }
-        before = manager.in_bulk(
+        before = _with_stored_json(manager.all(), json_fields).in_bulk(
             [r["prev_id"] for r in firsts.values() if r["prev_id"]], field_name="history_id"
         )
         # Any later version not written by this run: the object was changed again after it.
@@ -101,15 +134,18 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
         ):
             if hid > spans[pk][1]:
                 later[pk].append((reason, when))
-        current = model._default_manager.in_bulk(chunk)
+        current = _with_stored_json(model._default_manager.all(), json_fields).in_bulk(chunk)
         for pk in chunk:
             first = firsts.get(pk, {})
             prev = before.get(first.get("prev_id"))
             obj = current.get(pk)
             label = str(obj) if obj is not None else f"{model._meta.verbose_name} {pk}"
-            item = RollbackItem(model._meta.label_lower, str(model._meta.verbose_name), pk, label[:200])
+            item = RollbackItem(
+                model._meta.label_lower, str(model._meta.verbose_name), pk, label[:200], model=model
+            )
             if later.get(pk):
                 reason, when = later[pk][0]
+                when = timezone.localtime(when) if timezone.is_aware(when) else when
                 item.skipped = f"Changed again after the run ({reason or 'by hand'}, {when:%Y-%m-%d %H:%M})."
             elif prev is None:
                 item.skipped = (
@@ -118,11 +154,12 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
             elif obj is None:
                 item.skipped = "No longer exists (deleted by the run or since)."
             else:
-                values = {f.attname: getattr(prev, f.attname) for f in fields}
+                values = {f.attname: _value(prev, f, stored_json) for f in fields}
+                now = {f.attname: _value(obj, f, stored_json) for f in fields}
                 item.fields = [
-                    (f.name, getattr(obj, f.attname), values[f.attname])
+                    (f.name, now[f.attname], values[f.attname])
                     for f in fields
-                    if getattr(obj, f.attname) != values[f.attname]
+                    if now[f.attname] != values[f.attname]
                 ]
                 if item.fields:
                     restore[pk] = values
@@ -130,20 +167,32 @@ def _plan_model(model: type[Model], run_id: int) -> tuple[list[RollbackItem], di
     return items, restore
 
 
-def run_rollback_plan(*, run_id: int) -> tuple[RollbackPlan, dict[type[Model], dict[Any, dict[str, Any]]]]:
+def run_rollback_plan(
+    *, run_id: int, stored_json: bool = False
+) -> tuple[RollbackPlan, dict[type[Model], dict[Any, dict[str, Any]]]]:
     plan = RollbackPlan(run_id=run_id)
     restore = {}
     for model in tracked_models().values():
-        items, values = _plan_model(model, run_id)
+        items, values = _plan_model(model, run_id, stored_json=stored_json)
         plan.items.extend(items)
         if values:
             restore[model] = values
     return plan, restore
 
 
+def rollback_items_describe(items: list[RollbackItem]) -> None:
+    """Fill ``shown`` (field labels and values in plain words) for the items of one page, names read in batches."""
+    formatter = ValueFormatter()
+    for item in items:
+        for name, now, before in item.fields:
+            formatter.collect(item.model, name, now, before)
+    for item in items:
+        item.shown = formatter.changes(item.model, item.fields)
+
+
 def run_rollback_preview(*, run_id: int) -> RollbackPlan:
     """What rolling back run #N would restore (field by field) and what it would skip, without writing."""
-    return run_rollback_plan(run_id=run_id)[0]
+    return run_rollback_plan(run_id=run_id, stored_json=True)[0]
 
 
 @transaction.atomic

@@ -25,7 +25,12 @@ logger = logging.getLogger(__name__)
 Trigger = IntegrityReport.Trigger
 
 # Runs after which a report is stored (when they succeed).
-REPORT_AFTER_KINDS = (SyncRun.Kind.COPPER_PULL, SyncRun.Kind.CUSTOMER_SYNC, SyncRun.Kind.METRICS_APPLY, SyncRun.Kind.METRICS_ROLLBACK)
+REPORT_AFTER_KINDS = (
+    SyncRun.Kind.COPPER_PULL,
+    SyncRun.Kind.CUSTOMER_SYNC,
+    SyncRun.Kind.METRICS_APPLY,
+    SyncRun.Kind.METRICS_ROLLBACK,
+)
 
 
 def integrity_report_create(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,8 +23,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from copper.custom_fields import CustomFieldCatalog
-from copper.dates import copper_timezone
-from copper.models import CopperCompany, CustomFieldDefinition
+from copper.models import CopperCompany
+from copper.selectors import custom_field_catalog
 from copper.services.pull import COMPANY_FIELDS, TYPED_COLUMNS, _CompanyExtractor
 from syncs.progress import Progress
 
@@ -57,9 +57,7 @@ class RefreshCounts:
 
 
 def _catalog() -> CustomFieldCatalog:
-    rows = CustomFieldDefinition.objects.values("copper_id", "name", "data_type", "options", "available_on")
-    tz = copper_timezone(required=False) or UTC  # Dates read as the account shows them
-    return CustomFieldCatalog(({**row, "id": row["copper_id"]} for row in rows), tz=tz)
+    return custom_field_catalog()
 
 
 def copper_companies_refresh(

@@ -15,10 +15,20 @@ import logging
 from customers.models import FishbowlCustomer, SalesOrder
 from customers.selectors import copper_companies_active_with_number
 from integrity.checks import companies, customer_fields, metrics, orders, staleness  # noqa: F401 - registers
-from integrity.checks.base import CHECKS, CheckResult, Finding, check, state_for, worst
+from integrity.checks.base import CHECKS, CheckResult, Finding, check, check_title, state_for, worst
 from integrity.models import State
 
-__all__ = ["CHECKS", "CheckResult", "Finding", "chain_summary", "check", "checks_run", "state_for", "worst"]
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "Finding",
+    "chain_summary",
+    "check",
+    "check_title",
+    "checks_run",
+    "state_for",
+    "worst",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -71,6 +71,15 @@ def check(name: str, title: str, *, unit: str = ""):
     return register
 
 
+def check_title(name: str, fallback: str = "") -> str:
+    """The title a person reads for check ``name``: the registered one, else ``fallback`` (e.g. the title an
+    alert stored when it was raised), else the name in words (a check removed since)."""
+    registered = CHECKS.get(name)
+    if registered is not None:
+        return registered.title
+    return fallback or name.replace("_", " ").capitalize()
+
+
 def result(
     name: str, count: int, numbers: dict[str, Any], findings: list[dict[str, str]], **extra
 ) -> CheckResult:

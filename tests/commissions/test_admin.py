@@ -165,3 +165,14 @@ def test_settings_refuse_status_codes_that_do_not_exist(client, staff_user):
         ["admin", "webshop"],
         False,
     )
+
+
+def test_the_report_and_the_rep_list_show_titles_as_words(client, staff_user, reps, month_calculated):
+    reps["jane"].title = "sales_manager"
+    reps["jane"].save()
+    client.force_login(staff_user)
+    report = client.get(reverse("admin:commissions_commissionline_report"), {"month": "2026-01"})
+    page = report.content.decode()
+    assert "<td>Sales manager</td>" in page and "sales_manager</td>" not in page
+    listing = client.get(reverse("admin:commissions_salesrep_changelist")).content.decode()
+    assert ">Sales manager</option>" in listing or "<td>Sales manager</td>" in listing

@@ -90,7 +90,7 @@ def test_a_state_change_alerts_once_and_the_recovery_alerts_once(
         mailoutbox[0].subject
         == "[copperhub] CRITICAL: Active Copper companies with no linked Fishbowl customer (2)"
     )
-    assert "ok → critical" in mailoutbox[0].body
+    assert "OK → Critical" in mailoutbox[0].body
     assert (
         "https://copperhub.example.com/admin/integrity/integrityreport/checks/customer_gap/"
         in mailoutbox[0].body

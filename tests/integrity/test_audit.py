@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from copper.models import CopperCompany
 from customers.models import FishbowlCustomer
 from integrity.rollback import run_rollback_apply, run_rollback_preview
+from metrics.models import ChangeSet
 from tests.integrity.conftest import company, customer
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +48,7 @@ def test_the_audit_page_shows_who_changed_which_field_from_what_to_what_and_why(
     assert newest.reason == "customer sync run #5"
     assert newest.who == "customer sync run #5"  # no user: the run is who
     html = response.content.decode()
-    assert "<code>sales_rep</code>: Ann → Bob" in html
+    assert "<strong>Sales rep</strong>: Ann → Bob" in html
     assert f"/admin/customers/fishbowlcustomer/{ann.pk}/history/" in html
 
 
@@ -170,3 +173,69 @@ def test_a_single_record_rolls_back_from_its_history_page(admin_client):
     ann.refresh_from_db()
     assert ann.name == "Original"
     assert CopperCompany.objects.count() == 0
+
+
+def test_the_audit_trail_names_people_fields_and_choices_and_shows_times_to_the_minute(
+    admin_client, second_staff_user, settings
+):
+    settings.TIME_ZONE = "America/New_York"
+    second_staff_user.first_name, second_staff_user.last_name = "Bob", "Approver"
+    second_staff_user.save()
+    change_set = ChangeSet.objects.create()
+    approved_at = timezone.now().replace(microsecond=123456)
+    edit(change_set, reason="approved by bob", approved_by=second_staff_user, approved_at=approved_at,
+         status=ChangeSet.Status.APPROVED)  # fmt: skip
+    response = admin_client.get(reverse("admin:integrity_audit"), {"model": "metrics.changeset"})
+    html = response.content.decode()
+    local = timezone.localtime(approved_at)
+    assert "<strong>Approved by</strong>: — → Bob Approver" in html
+    assert "<strong>Status</strong>: Built (awaiting approval) → Approved" in html
+    assert f"<strong>Approved at</strong>: — → {local:%Y-%m-%d %H:%M}</li>" in html
+    assert "approved by bob" in html  # the change reason as written
+    assert "123456" not in html and "∅" not in html and "approved_by" not in html
+    assert f"<td>{timezone.localtime(rows(response)[0].when):%Y-%m-%d %H:%M}</td>" in html
+
+
+def test_the_audit_trail_reads_related_names_in_batches_not_per_row(admin_client, staff_user):
+    from django.contrib.auth import get_user_model
+
+    def approve(n):
+        user = get_user_model().objects.create_user(f"user{n}", first_name=f"Person {n}")
+        edit(ChangeSet.objects.create(), approved_by=user, built_by=staff_user)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            admin_client.get(reverse("admin:integrity_audit"), {"model": "metrics.changeset"})
+        return len(captured.captured_queries)
+
+    approve(1)
+    few = queries()
+    for n in range(2, 12):
+        approve(n)
+    many = queries()
+    html = admin_client.get(reverse("admin:integrity_audit"), {"model": "metrics.changeset"}).content.decode()
+    assert "<strong>Approved by</strong>: — → Person 11" in html
+    assert many == few
+
+
+def test_the_rollback_preview_shows_field_names_and_values_in_plain_words(admin_client, run_seven):
+    html = admin_client.get(reverse("admin:integrity_rollback", args=[7])).content.decode()
+    assert "<td>Sales rep</td><td>Bob</td><td>Ann</td>" in html
+    assert "<td>Account type</td><td>Wholesale</td><td>Retail</td>" in html
+    assert "<code>" not in html and "∅" not in html
+
+
+def test_the_rollback_preview_pages_long_lists_but_restores_everything(admin_client, monkeypatch):
+    monkeypatch.setattr("integrity.admin.ROLLBACK_PER_PAGE", 2)
+    for n in range(5):
+        edit(customer(str(n), name=f"Before {n}"), reason="customer sync run #8", name=f"After {n}")
+    url = reverse("admin:integrity_rollback", args=[8])
+    first = admin_client.get(url).content.decode()
+    assert "To restore (5)" in first and "objects 1–2 of 5" in first and "?page=2" in first
+    assert first.count('class="rollback-field"') == 2
+    last = admin_client.get(url, {"page": 3}).content.decode()
+    assert last.count('class="rollback-field"') == 1
+    admin_client.post(url, {"confirm": "yes"})
+    assert sorted(FishbowlCustomer.objects.values_list("name", flat=True)) == [
+        f"Before {n}" for n in range(5)
+    ]
