@@ -127,6 +127,7 @@ def test_with_the_one_person_setting_the_builder_is_offered_approve(client, buil
     client.force_login(staff_user)
     page = client.get(_url("review", built)).content.decode()
     assert 'id="approve-button"' in page and BUILT_BY_YOU not in page
+    assert "lets one person approve their own sets" in client.get(_url("approve", built)).content.decode()
     client.post(_url("approve", built), _ticks(built))
     built.refresh_from_db()
     assert (built.status, built.approved_by) == (Status.APPROVED, staff_user)
