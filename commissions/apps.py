@@ -13,6 +13,7 @@ class CommissionsConfig(AppConfig):
     name = "commissions"
 
     def ready(self) -> None:
+        from commissions import run_steps  # why: apps not ready at import
         from commissions.services import commission_calculate_run  # why: apps not ready at import
         from syncs.models import SyncRun  # why: apps not ready at import
 
@@ -23,5 +24,9 @@ class CommissionsConfig(AppConfig):
                 permission="commissions.calculate_commissions",
                 buttons=(StartButton("commissions", "Calculate commissions", needs_month=True, primary=True),),
                 options_parse=_month_option,
+                next_steps=run_steps.commissions_next_steps,
+                options_text=run_steps.commissions_options_text,
+                count_labels=run_steps.COUNT_LABELS,
+                month_default=run_steps.commissions_month_default,
             )
         )

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from commissions.models import CommissionLine, CommissionSettings, Title
-from commissions.months import month_format, month_parse
+from commissions.months import month_format, month_parse, months_add
 from customers.models import SalesOrder
 from syncs.models import SyncRun
 
@@ -88,6 +89,22 @@ def title_label(title: str | None) -> str:
     if title in Title.values:
         return str(Title(title).label)
     return title.replace("_", " ").capitalize()
+
+
+def commission_month_default(*, today: date | None = None) -> date:
+    """The month a calculation offers first: the latest month before this one with orders it counts (this month
+    is not over yet); this month when only it has some; last month when there are no such orders at all."""
+    this_month = (today or timezone.localdate()).replace(day=1)
+    counted = list(commission_settings_get().counted_statuses)
+    orders = SalesOrder.objects.filter(status__in=counted, date_issued__isnull=False).order_by("-date_issued")
+    latest = orders.filter(date_issued__lt=this_month).values_list("date_issued", flat=True).first()
+    if latest is None:
+        latest = (
+            orders.filter(date_issued__lt=months_add(this_month, 1))
+            .values_list("date_issued", flat=True)
+            .first()
+        )
+    return latest.replace(day=1) if latest else months_add(this_month, -1)
 
 
 def commission_rep_summary(*, month: date | str) -> list[dict[str, Any]]:

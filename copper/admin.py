@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from copper.custom_fields_display import custom_field_rows
 from copper.models import CopperCompany, CopperUser, CustomFieldDefinition
@@ -34,9 +35,9 @@ class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
         "is_active_customer",
         "account_type",
         "region",
-        "assignee",
-        "date_modified",
-        "missing_from_copper_since",
+        "assignee_name",
+        "modified",
+        "missing_since",
     ]
     list_filter = [
         "is_active_customer",
@@ -62,6 +63,19 @@ class CopperCompanyAdmin(ReadOnlyMirrorAdmin):
                 obj._custom_field_catalog_problem = str(exc)
                 obj._custom_field_catalog = custom_field_catalog(tz=dt.UTC)
         return obj
+
+    # Plain text that wraps (a linked foreign key and a full timestamp do not): the list fits 1400 px.
+    @admin.display(description="Assignee", ordering="assignee__name")
+    def assignee_name(self, obj):
+        return obj.assignee.name if obj.assignee else "—"
+
+    @admin.display(description="Modified in Copper", ordering="date_modified")
+    def modified(self, obj):
+        return f"{timezone.localtime(obj.date_modified):%Y-%m-%d %H:%M}" if obj.date_modified else "—"
+
+    @admin.display(description="Missing since", ordering="missing_from_copper_since")
+    def missing_since(self, obj):
+        return f"{timezone.localtime(obj.missing_from_copper_since):%Y-%m-%d}" if obj.missing_from_copper_since else "—"
 
     @admin.display(description="Custom fields")
     def custom_fields_table(self, obj):

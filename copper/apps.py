@@ -9,6 +9,11 @@ class CopperConfig(AppConfig):
 
     def ready(self) -> None:
         from copper.configuration import copper_configuration_problem  # why: apps not ready at import
+        from copper.run_steps import (  # why: apps not ready
+            PULL_COUNT_LABELS,
+            pull_next_steps,
+            pull_options_text,
+        )
         from copper.services.pull import copper_pull_run  # why: apps not ready at import
         from syncs.models import SyncRun  # why: apps not ready at import
 
@@ -22,5 +27,8 @@ class CopperConfig(AppConfig):
                     StartButton("copper_pull_full", "Copper pull (full)", {"full": True}),
                 ),
                 problem=copper_configuration_problem,
+                next_steps=pull_next_steps,
+                options_text=pull_options_text,
+                count_labels=PULL_COUNT_LABELS,
             )
         )

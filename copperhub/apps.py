@@ -2,7 +2,7 @@
 
 from django.apps import AppConfig
 
-from syncs.registry import FollowUp, follow_up_register
+from syncs.registry import FollowUp, NextSteps, follow_up_register, next_steps_register
 
 
 class CopperhubConfig(AppConfig):
@@ -11,6 +11,7 @@ class CopperhubConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.services.sync import customer_sync_after_pull  # why: apps not ready at import
+        from integrity.run_steps import integrity_report_after_run_steps  # why: apps not ready at import
         from integrity.services import (  # why: apps not ready at import
             REPORT_AFTER_KINDS,
             integrity_report_after_run,
@@ -29,4 +30,11 @@ class CopperhubConfig(AppConfig):
         )
         follow_up_register(
             FollowUp(after=REPORT_AFTER_KINDS, action=integrity_report_after_run, label="integrity report")
+        )
+        # The report stored after a run is offered on that run's page (the customer sync a pull started is listed
+        # there through its parent link).
+        next_steps_register(
+            NextSteps(
+                after=REPORT_AFTER_KINDS, steps=integrity_report_after_run_steps, label="integrity report after it"
+            )
         )

@@ -10,6 +10,8 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
 
 from copper.models import CopperCompany
@@ -62,18 +64,29 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
         "account_type",
         "sales_rep",
         "is_active",
-        "copper_company",
+        "copper_company_name",
         "source",
-        "locked_fields",
-        "updated_at",
+        "locked_fields_text",
+        "updated_text",
     ]
     list_filter = ["account_type", "source", "is_active", ("copper_company", admin.EmptyFieldListFilter)]
     search_fields = ["account_number", "name", "sales_rep", "=fishbowl_id"]
     list_select_related = ["copper_company"]
     raw_id_fields = ["copper_company"]
     readonly_fields = ["locked_fields", "created_at", "updated_at"]
+    # Fishbowl's own keys: an import matches its rows by them, so an edit here would split a customer in two.
+    FISHBOWL_KEYS = ["fishbowl_id", "account_number"]
     show_full_result_count = False
     actions = ["unlock_fields"]
+
+    def get_readonly_fields(self, request, obj=None):
+        keys = self.FISHBOWL_KEYS if obj is not None else []
+        return [*keys, *super().get_readonly_fields(request, obj)]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a customer loses its history and unlinks its orders and its Copper company (commissions and
+        # the sync would lose track of it): a customer that is gone is marked inactive instead.
+        return False
 
     def save_model(self, request, obj, form, change):
         """A hand edit of a field the sync manages locks that field (the sync reports, never overwrites it)."""
@@ -89,12 +102,32 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
                     "Changing this here locks it: the customer sync will report differences instead of "
                     "overwriting it (until “Let the sync manage these fields again”)."
                 )
+        if "is_active" in form.base_fields:
+            form.base_fields["is_active"].help_text = (
+                "Untick to retire this customer. Customers are never deleted here: deleting one would lose its "
+                "history and its links to its orders and its Copper company."
+            )
         if "copper_company" in form.base_fields:
             form.base_fields["copper_company"].help_text = (
                 "Set by the customer sync from the account number. To give a number claimed by several "
                 "companies to one of them, choose its owner under Account number conflicts."
             )
         return form
+
+    # A foreign key column never wraps in the admin's lists; these names are long, so they are shown as text.
+    @admin.display(description="Copper company", ordering="copper_company__name")
+    def copper_company_name(self, customer: FishbowlCustomer) -> str:
+        return customer.copper_company.name if customer.copper_company_id else "–"
+
+    @admin.display(description="Locked fields")
+    def locked_fields_text(self, customer: FishbowlCustomer) -> str:
+        names = [FishbowlCustomer._meta.get_field(name).verbose_name for name in customer.locked_fields or []]
+        return ", ".join(names).capitalize() if names else "–"
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated_text(self, customer: FishbowlCustomer) -> str:
+        """Date and time as text, so the two may wrap onto two lines (a date column never wraps)."""
+        return date_format(timezone.localtime(customer.updated_at), "DATETIME_FORMAT")
 
     @admin.action(description="Let the sync manage these fields again", permissions=["change"])
     def unlock_fields(self, request, queryset):
@@ -281,13 +314,25 @@ class SalesOrderLineInline(admin.TabularInline):
 
 @admin.register(SalesOrder)
 class SalesOrderAdmin(ReadOnlyMirrorAdmin):
-    list_display = ["number", "date_issued", "status", "customer", "customer_account_number", "sales_person"]
+    list_display = [
+        "number",
+        "date_issued",
+        "status",
+        "customer_text",
+        "customer_account_number",
+        "sales_person",
+    ]
     list_filter = ["status", "sales_person", ("customer", admin.EmptyFieldListFilter)]
     search_fields = ["number", "customer_account_number", "customer_name", "sales_person"]
     list_select_related = ["customer"]
     date_hierarchy = "date_issued"
     inlines = [SalesOrderLineInline]
     show_full_result_count = False
+
+    @admin.display(description="Customer", ordering="customer__name")
+    def customer_text(self, order: SalesOrder) -> str:
+        """The linked customer's name, as text: a foreign key column would not wrap a long name."""
+        return order.customer.name if order.customer_id else "–"
 
 
 @admin.register(SalesOrderLine)

@@ -7,6 +7,7 @@ class CustomersConfig(AppConfig):
     name = "customers"
 
     def ready(self) -> None:
+        from customers import run_steps  # why: apps not ready at import
         from customers.services.import_run import fishbowl_import_run  # why: apps not ready at import
         from customers.services.sync import customer_sync_run  # why: apps not ready at import
         from syncs.models import SyncRun  # why: apps not ready at import
@@ -20,6 +21,9 @@ class CustomersConfig(AppConfig):
                 buttons=(
                     StartButton("customer_sync_dry_run", "Customer sync (preview, then apply)", {"apply": False}),
                 ),
+                next_steps=run_steps.customer_sync_next_steps,
+                options_text=run_steps.customer_sync_options_text,
+                count_labels=run_steps.SYNC_COUNT_LABELS,
             )
         )
         run_kind_register(
@@ -29,5 +33,8 @@ class CustomersConfig(AppConfig):
                 # It writes customers and their orders: the permission to change customers.
                 permission="customers.change_fishbowlcustomer",
                 started_elsewhere="Started from Fishbowl customers → Import from Fishbowl (or fishbowl_import).",
+                next_steps=run_steps.fishbowl_import_next_steps,
+                options_text=run_steps.fishbowl_import_options_text,
+                count_labels=run_steps.IMPORT_COUNT_LABELS,
             )
         )

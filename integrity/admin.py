@@ -192,6 +192,10 @@ class AlertAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # An alert is the record that a check changed state (and whether it was delivered): kept.
+        return False
+
 
 @admin.register(CheckState)
 class CheckStateAdmin(admin.ModelAdmin):

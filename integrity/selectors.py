@@ -223,3 +223,13 @@ def check_detail(*, name: str, report_id: int | None = None, page: int | str = 1
             "", "<li>{}: {}</li>", ((k.replace("_", " "), v) for k, v in record.numbers.items())
         ),
     }
+
+
+def integrity_reports_of_run(*, run_id: int) -> list[tuple[IntegrityReport, list[CheckResultRecord]]]:
+    """The reports stored for sync run ``run_id`` (its own, or the one after it), newest first, each with its
+    checks that are not OK. Two queries."""
+    reports = list(IntegrityReport.objects.filter(run_id=run_id).order_by("-pk")[:3])
+    problems: dict[int, list[CheckResultRecord]] = {report.pk: [] for report in reports}
+    for record in CheckResultRecord.objects.filter(report__in=reports).exclude(state=State.OK).order_by("pk"):
+        problems[record.report_id].append(record)
+    return [(report, problems[report.pk]) for report in reports]

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from syncs.admin_views import SyncRunViewsMixin, duration_text
 from syncs.models import SyncRun
 from syncs.progress import progress_snapshot
+from syncs.run_words import options_sentence
 
 STATUS_COLOURS = {
     SyncRun.Status.QUEUED: "#6b7280",
@@ -28,6 +29,7 @@ STATUS_COLOURS = {
 class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     list_display = [
         "run_link",
+        "what",
         "status_badge",
         "step",
         "percent",
@@ -38,7 +40,7 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     ]
     list_display_links = None
     list_filter = ["kind", "status"]
-    list_select_related = ["started_by"]
+    list_select_related = ["started_by", "parent"]
     date_hierarchy = "queued_at"
 
     def has_add_permission(self, request):
@@ -48,10 +50,9 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        # An active run's row is how its worker reports and how it is cancelled: cancel it, do not delete it.
-        if obj is not None and obj.is_active:
-            return False
-        return super().has_delete_permission(request, obj)
+        # A run is the record of what was done (the audit trail, integrity reports and change sets point at it),
+        # and an active run's row is how its worker reports and how it is cancelled: never deleted here.
+        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A run has nothing to edit: its page is the progress page."""
@@ -62,6 +63,10 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     @admin.display(description="Run (kind #id)", ordering="kind")
     def run_link(self, run: SyncRun):
         return format_html('<a href="{}">{}</a>', reverse("admin:syncs_syncrun_progress", args=[run.pk]), run)
+
+    @admin.display(description="What it was asked to do")
+    def what(self, run: SyncRun):
+        return options_sentence(run)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, run: SyncRun):
@@ -76,7 +81,9 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     @admin.display(description="%")
     def percent(self, run: SyncRun):
         value = progress_snapshot(run)["percent"]
-        return "–" if value is None else f"{value:.0f}%"
+        if value is None:
+            return "working (no total yet)" if run.status == SyncRun.Status.RUNNING else ""
+        return f"{value:.0f}%"
 
     @admin.display(description="Queued → finished", ordering="queued_at")
     def queued_finished(self, run: SyncRun):

@@ -8,24 +8,24 @@ admin messages and redirects; the numbers come from ``progress_snapshot``. ``Syn
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from syncs.models import SyncRun, SyncRunLog
 from syncs.progress import progress_snapshot
 from syncs.registry import run_kinds, start_buttons
-from syncs.selectors import sync_runs_latest_by_kind
+from syncs.run_words import count_figures, options_phrases, run_links
+from syncs.selectors import sync_run_log_page, sync_runs_latest_by_kind
 from syncs.services.runs import (
     SyncRunAlreadyActive,
     SyncRunPermissionDenied,
@@ -37,9 +37,9 @@ from syncs.services.runs import (
 Kind = SyncRun.Kind
 Status = SyncRun.Status
 
-# Log entries rendered with the page (oldest first, as they happened) and sent per poll; the run's log itself
-# is bounded by SYNC_RUN_LOG_LIMIT, and the page says when it shows fewer than the run holds.
-LOG_PAGE_LIMIT = 500
+# Log entries per page of the progress page's log (the newest page first; a level filter and page links for the
+# rest) and sent per poll; the run's log itself is bounded by SYNC_RUN_LOG_LIMIT.
+LOG_PAGE_SIZE = 100
 LOG_POLL_LIMIT = 200
 # Cards on the dashboard, in this order (kinds no app registers are left out).
 DASHBOARD_KINDS = (
@@ -53,13 +53,6 @@ DASHBOARD_KINDS = (
     Kind.METRICS_ROLLBACK,
 )
 
-STANDARD_COUNTS = (
-    ("created", "Created"),
-    ("updated", "Updated"),
-    ("unchanged", "Unchanged"),
-    ("skipped", "Skipped"),
-    ("errors", "Errors"),
-)
 QUEUED_HINT_AFTER_SECONDS = 10
 NOT_STARTABLE = "There is no start button called {button!r}."
 ALREADY_ACTIVE = "A {kind} is already {status} (run #{pk}): here it is. Wait for it to finish or cancel it."
@@ -140,26 +133,23 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
-def count_figures(snapshot: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(name, label, value) for the counters every run has, then the kind's own counts by name."""
-    figures = [(name, label, snapshot[name]) for name, label in STANDARD_COUNTS]
-    figures += [(name, count_label(name), value) for name, value in sorted(snapshot["counts"].items())]
-    return figures
-
-
-def count_label(name: str) -> str:
-    """``users_created`` → ``Users created`` (the progress script words kind-specific counts the same way)."""
-    return name.replace("_", " ").capitalize()
-
-
 def snapshot_with_waiting(run: SyncRun) -> dict[str, Any]:
-    """``progress_snapshot`` plus how long a queued run has waited (for the "is a worker running?" hint)."""
+    """``progress_snapshot`` plus how long a queued run has waited (for the "is a worker running?" hint), its
+    counts as labelled figures, and, once it has finished, its next steps and the runs it started."""
     snapshot = progress_snapshot(run)
     waiting = None
     if run.status == Status.QUEUED and run.queued_at:
         waiting = round((timezone.now() - run.queued_at).total_seconds(), 1)
     snapshot["waiting_seconds"] = waiting
+    snapshot["figures"] = count_figures(snapshot)
+    snapshot.update(run_links(run))
     return snapshot
+
+
+def log_filter_query(log) -> str:
+    """The log page's filter as the start of a query string ("code=a&level=error&"), for its page links."""
+    pairs = [("code", code) for code in log.codes] + ([("level", log.level)] if log.level else [])
+    return urlencode(pairs) + "&" if pairs else ""
 
 
 def log_entry_dict(entry: SyncRunLog) -> dict[str, Any]:
@@ -207,19 +197,24 @@ class SyncRunViewsMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         run = get_object_or_404(SyncRun.objects.select_related("started_by", "parent"), pk=run_id)
-        entries = list(run.log_entries.order_by("id")[:LOG_PAGE_LIMIT])
-        log_total = run.log_entries.count()
+        log = sync_run_log_page(
+            run=run,
+            level=request.GET.get("level", ""),
+            codes=request.GET.getlist("code"),
+            page=request.GET.get("log_page"),
+            per_page=LOG_PAGE_SIZE,
+        )
         snapshot = snapshot_with_waiting(run)
         page_data = {
             "snapshot": snapshot,
             "json_url": reverse("admin:syncs_syncrun_progress_json", args=[run.pk]),
-            # Polls fetch only entries written after the page loaded (those beyond the shown ones are counted).
-            "last_log_id": run.log_entries.aggregate(last=Max("id"))["last"] or 0,
-            "log_shown": len(entries),
-            "log_total": log_total,
-            "log_limit": LOG_PAGE_LIMIT,
+            # Polls fetch only entries written after the page loaded; they are added while the newest page of the
+            # whole log is shown (not an older page, not a filtered one).
+            "last_log_id": log.last_id,
+            "log_live": log.is_newest and not log.level and not log.codes,
+            "log_total": log.run_total,
+            "log_page_size": LOG_PAGE_SIZE,
             "queued_hint_after": QUEUED_HINT_AFTER_SECONDS,
-            "standard_counts": STANDARD_COUNTS,
         }
         context = self._context(
             request,
@@ -227,12 +222,14 @@ class SyncRunViewsMixin:
             run=run,
             snapshot=snapshot,
             page_data=page_data,
-            log_entries=entries,
-            log_total=log_total,
-            count_figures=count_figures(snapshot),
-            options_text=", ".join(
-                f"{key}: {json.dumps(value)}" for key, value in sorted(run.options.items())
-            ),
+            log=log,
+            log_entries=log.entries,
+            log_levels=SyncRunLog.Level.choices,
+            log_first=log.first,
+            log_last=log.first + len(log.entries) - 1,
+            log_query=log_filter_query(log),
+            count_figures=snapshot["figures"],
+            options_phrases=options_phrases(run),
             can_cancel=self.has_cancel_permission(request),
             duration=duration_text(snapshot["elapsed_seconds"]),
             queued_hint=bool(
@@ -293,6 +290,8 @@ class SyncRunViewsMixin:
                     "label": Kind(kind).label,
                     "last": last,
                     "snapshot": progress_snapshot(last) if last else None,
+                    # The last run's non-zero counts, labelled in its kind's words.
+                    "figures": [f for f in count_figures(progress_snapshot(last)) if f[2]] if last else [],
                     "buttons": run_kind.buttons,
                     "can_start": sync_run_may_start(user=request.user, kind=kind),
                     "permission": run_kind.permission,
@@ -301,9 +300,10 @@ class SyncRunViewsMixin:
                 }
             )
         last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
-        context = self._context(
-            request, "Sync dashboard", cards=cards, default_month=last_month.strftime("%Y-%m")
-        )
+        for card in cards:
+            month_default = registered[card["kind"]].month_default
+            card["default_month"] = month_default() if month_default else last_month.strftime("%Y-%m")
+        context = self._context(request, "Sync dashboard", cards=cards)
         return TemplateResponse(request, "syncs/dashboard.html", context)
 
     def start_view(self, request: HttpRequest) -> HttpResponse:

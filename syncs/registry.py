@@ -3,7 +3,9 @@
 Each app registers its kinds in its ``AppConfig.ready``: the runner that does the work
 (``runner(*, run, progress) -> None``), the one permission that starting it needs at every door (admin, sync
 dashboard, API, commands with ``--user``), its dashboard buttons and how it reads options from a form or a
-request. The flow between kinds (a pull starts a customer sync, both store an integrity report) is declared in
+request; and, for the progress page, the run's options in words (``options_text``), a label for each of its own
+counts (``count_labels``) and where to go once it has finished (``next_steps``). A run's next steps that another
+app provides (the integrity report stored after a pull) are registered with ``next_steps_register``. The flow between kinds (a pull starts a customer sync, both store an integrity report) is declared in
 one place, ``copperhub/apps.py``, as follow-ups: plain callables, called with the finished run, in order.
 
 Nothing here imports another app; the apps import this.
@@ -35,6 +37,23 @@ class StartButton:
     primary: bool = False
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """A button at the end of a finished run's progress page: where to go next (``url`` is an admin path)."""
+
+    label: str
+    url: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One of a run's options in words ("Incremental pull (changes since the last pull)"), a link when ``url``."""
+
+    text: str
+    url: str = ""
+
+
 def _no_options(data: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
@@ -53,6 +72,24 @@ class RunKind:
     started_elsewhere: str = ""
     # What stops it from working right now (a missing setting), shown before anyone starts it; "" when fine.
     problem: Callable[[], str] | None = None
+    # The progress page of a finished run ends with these buttons (review the change set it built…).
+    next_steps: Callable[[SyncRun], list[NextStep]] | None = None
+    # The run's options (``run.options``, and ``run.parent`` for "after pull #N") as sentences, all of them.
+    options_text: Callable[[SyncRun], list[Phrase]] | None = None
+    # A label for each of the kind's own counts (and for a standard counter it means more precisely, such as
+    # "updated" of a metrics apply); "" hides a count that is not a number to read (an id shown as a next step).
+    count_labels: Mapping[str, str] = field(default_factory=dict)
+    # The month a button with ``needs_month`` offers first ("YYYY-MM"); None: last month.
+    month_default: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """Next steps another app adds to runs of ``after`` (``steps(run) -> list[NextStep]``)."""
+
+    after: tuple[str, ...]
+    steps: Callable[[SyncRun], list[NextStep]]
+    label: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +103,7 @@ class FollowUp:
 
 _KINDS: dict[str, RunKind] = {}
 _FOLLOW_UPS: list[FollowUp] = []
+_NEXT_STEPS: list[NextSteps] = []
 
 
 def run_kind_register(run_kind: RunKind) -> None:
@@ -78,6 +116,17 @@ def run_kind_register(run_kind: RunKind) -> None:
 def follow_up_register(follow_up: FollowUp) -> None:
     if follow_up not in _FOLLOW_UPS:
         _FOLLOW_UPS.append(follow_up)
+
+
+def next_steps_register(next_steps: NextSteps) -> None:
+    if next_steps not in _NEXT_STEPS:
+        _NEXT_STEPS.append(next_steps)
+
+
+def next_steps_providers(kind: str) -> list[Callable[[SyncRun], list[NextStep]]]:
+    """The kind's own ``next_steps`` first, then those other apps registered for it, in order."""
+    own = _KINDS[kind].next_steps if kind in _KINDS else None
+    return [*([own] if own else []), *(n.steps for n in _NEXT_STEPS if kind in n.after)]
 
 
 class UnknownRunKind(LookupError):

@@ -46,3 +46,14 @@ def browser_page_open(monkeypatch, *, width: int = 1200, height: int = 900, time
             # ORM calls made while Playwright ran opened connections that pytest-django does not see (the
             # connection handler is context-local); close them, or PostgreSQL cannot drop the test database.
             connections.close_all()
+
+
+def admin_sign_in(page, base_url: str, username: str, *, next_url: str = "/admin/") -> None:
+    """Sign ``username`` in on the admin's login page (the test users' password is ``<username>-password``)."""
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-password")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")  # signed in (the login page has no user tools)
