@@ -19,6 +19,7 @@ from customers.admin_import import fishbowl_import_urls
 from customers.models import AccountNumberOwner, FishbowlCustomer, SalesOrder, SalesOrderLine
 from customers.selectors import (
     account_number_conflicts,
+    customer_sync_flag_counts,
     customer_sync_latest_preview_run,
     customer_sync_preview,
 )
@@ -37,6 +38,20 @@ from syncs.services.runs import (
     sync_run_may_start,
     sync_run_start,
 )
+
+
+def sync_flag_words() -> dict[str, str]:
+    """What each kind of entry the customer sync flags means, for the confirmation page."""
+    return {
+        "duplicate_account_number": "Account number held by several active Copper companies (not linked)",
+        "invalid_account_number": "Account number that is not a valid number (skipped)",
+        "unknown_account_type": "Account type the mapping does not know",
+        "locked_field_differs": "Field changed by hand here, differs from Copper (kept)",
+        "probable_match_by_name": "Customer that probably matches a company by name (not linked)",
+        "linked_company_inactive": "Customer linked to a company that is no longer an active customer",
+        "linked_company_id_changed": "Customer whose Copper company lost or changed its account number",
+        "page_failed": "Batch that failed (the run went on)",
+    }
 
 
 @admin.register(FishbowlCustomer)
@@ -125,6 +140,9 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
         return [
             path("sync/", view(self.sync_start_view), name="customers_customer_sync"),
             path("sync/<int:run_id>/", view(self.sync_preview_view), name="customers_customer_sync_preview"),
+            path(
+                "sync/<int:run_id>/confirm/", view(self.sync_confirm_view), name="customers_customer_sync_confirm"
+            ),
             path("conflicts/", view(self.conflicts_view), name="customers_account_number_conflicts"),
             *fishbowl_import_urls(self),
             *super().get_urls(),
@@ -158,19 +176,21 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/customers/customer_sync_start.html", context)
 
-    def sync_preview_view(self, request, run_id: int):
-        """What a customer-sync run would do (dry run) or did; a finished dry run offers “Confirm and apply”."""
+    def _preview_of(self, request, run_id: int):
         if not self.has_view_permission(request):
             raise PermissionDenied
         run = get_object_or_404(SyncRun, pk=run_id, kind=SyncRun.Kind.CUSTOMER_SYNC)
         preview = customer_sync_preview(run=run)
-        can_apply = preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED
+        # Only a finished dry run that would create or update something can be confirmed.
+        confirmable = preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED and preview.has_changes
+        return run, preview, confirmable
+
+    def sync_preview_view(self, request, run_id: int):
+        """What a customer-sync run would do (dry run) or did; a finished dry run with something to create or
+        update offers “Confirm and apply” (its confirmation page), one with nothing says so."""
+        run, preview, confirmable = self._preview_of(request, run_id)
         if request.method == "POST":
-            if not can_apply:
-                self.message_user(request, "Only a finished dry run can be confirmed.", messages.ERROR)
-                return HttpResponseRedirect(request.path)
-            applied = self._start_run(request, apply=True, parent=run)
-            return HttpResponseRedirect(run_progress_url(applied))
+            return HttpResponseRedirect(reverse("admin:customers_customer_sync_confirm", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -178,9 +198,46 @@ class FishbowlCustomerAdmin(SimpleHistoryAdmin):
             "run": run,
             "preview": preview,
             "progress_url": run_progress_url(run),
-            "can_apply": can_apply and sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
+            "nothing_to_apply": preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED
+            and not preview.has_changes,
+            "can_apply": confirmable
+            and sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
+            "confirm_url": reverse("admin:customers_customer_sync_confirm", args=[run.pk]),
         }
         return TemplateResponse(request, "admin/customers/customer_sync_preview.html", context)
+
+    def sync_confirm_view(self, request, run_id: int):
+        """GET: what applying the dry run will create, update and flag, with counts; POST: start the apply
+        (a new run, on the data as it is then) and open its progress page."""
+        run, preview, confirmable = self._preview_of(request, run_id)
+        back = reverse("admin:customers_customer_sync_preview", args=[run.pk])
+        if not confirmable:
+            self.message_user(
+                request,
+                "Nothing to apply: this run created or updated nothing."
+                if preview.is_dry_run and run.status == SyncRun.Status.SUCCEEDED
+                else "Only a finished dry run can be confirmed.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        if request.method == "POST":
+            applied = self._start_run(request, apply=True, parent=run)
+            return HttpResponseRedirect(run_progress_url(applied))
+        words = sync_flag_words()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Apply customer sync run #{run.pk}?",
+            "run": run,
+            "preview": preview,
+            "back_url": back,
+            "flags": [
+                (words.get(code, code.replace("_", " ").capitalize()), n)
+                for code, n in customer_sync_flag_counts(run=run)
+            ],
+            "can_apply": sync_run_may_start(user=request.user, kind=SyncRun.Kind.CUSTOMER_SYNC),
+        }
+        return TemplateResponse(request, "admin/customers/customer_sync_confirm.html", context)
 
     def conflicts_view(self, request):
         """Account numbers on several active companies; a person chooses the owner, remembered by later syncs."""

@@ -17,9 +17,9 @@ class CustomersConfig(AppConfig):
                 kind=SyncRun.Kind.CUSTOMER_SYNC,
                 runner=customer_sync_run,
                 permission="syncs.start_syncrun",
+                # No button applies blind: the dry run's preview offers "Confirm and apply" (customers/admin.py).
                 buttons=(
-                    StartButton("customer_sync_dry_run", "Customer sync (dry run)", {"apply": False}),
-                    StartButton("customer_sync_apply", "Customer sync (apply)", {"apply": True}),
+                    StartButton("customer_sync_dry_run", "Customer sync (preview, then apply)", {"apply": False}),
                 ),
                 next_steps=run_steps.customer_sync_next_steps,
                 options_text=run_steps.customer_sync_options_text,

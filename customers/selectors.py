@@ -45,6 +45,11 @@ class CustomerSyncPreview:
     def is_dry_run(self) -> bool:
         return not self.run.options.get("apply", False)
 
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying would create or update anything (a dry run with neither has nothing to apply)."""
+        return bool(self.run.created or self.run.updated)
+
 
 def customer_sync_preview(*, run: SyncRun, limit: int = 50) -> CustomerSyncPreview:
     """The first ``limit`` creates and updates (with before/after values) and flags a customer-sync run logged."""
@@ -55,6 +60,18 @@ def customer_sync_preview(*, run: SyncRun, limit: int = 50) -> CustomerSyncPrevi
     preview_codes = [code for codes in PREVIEW_CODES.values() for code in codes]
     preview.flags = list(entries.exclude(code__in=preview_codes)[:limit])
     return preview
+
+
+def customer_sync_flag_counts(*, run: SyncRun) -> list[tuple[str, int]]:
+    """(code, number of log entries) of what a customer-sync run flagged, most frequent first; one query."""
+    preview_codes = [code for codes in PREVIEW_CODES.values() for code in codes]
+    rows = (
+        run.log_entries.exclude(code__in=preview_codes)
+        .values("code")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "code")
+    )
+    return [(row["code"], row["n"]) for row in rows]
 
 
 def customer_sync_latest_preview_run() -> SyncRun | None:

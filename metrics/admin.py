@@ -21,20 +21,20 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from metrics.admin_changes import ChangeAdmin, changes_url  # noqa: F401 - ChangeAdmin registers itself
+from metrics.admin_confirm import ChangeSetConfirmViews
 
 # The field mappings' admin lives in its own module: importing it registers it (and keeps these names here).
 from metrics.admin_mappings import SYNC_BUTTON_LABEL, FieldMappingAdmin, FieldMappingForm  # noqa: F401
 from metrics.admin_review import LEGACY_FILTERS, changelist_params, review_context
 from metrics.models import Change, ChangeSet
-from metrics.services.changesets import ChangeSetError, change_set_approve, change_set_reject
-from metrics.services.starts import change_set_apply_start, change_set_rollback_start
-from syncs.admin_views import run_progress_url, run_start_response
+from metrics.services.changesets import ChangeSetError, change_set_reject
+from syncs.admin_views import run_progress_url
 
 Status = ChangeSet.Status
 
 
 @admin.register(ChangeSet)
-class ChangeSetAdmin(SimpleHistoryAdmin):
+class ChangeSetAdmin(ChangeSetConfirmViews, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "status",
@@ -131,7 +131,7 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
         params = changelist_params(change_set=change_set, query=request.GET)
         return changes_admin.csv_response(request, params=params)
 
-    # --- state changes -----------------------------------------------------------------------------------
+    # --- state changes (approve, apply and roll back: metrics.admin_confirm) --------------------------------
     def _post(self, request: HttpRequest, pk: int, perm: str) -> ChangeSet:
         if request.method != "POST":
             raise PermissionDenied("POST only")
@@ -141,16 +141,6 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
 
     def _back(self, change_set: ChangeSet) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:metrics_changeset_review", args=[change_set.pk]))
-
-    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "approve_changeset")
-        try:
-            change_set_approve(change_set=change_set, user=request.user)
-        except ChangeSetError as exc:
-            messages.error(request, exc.user_message)
-        else:
-            messages.success(request, f"{change_set} approved; it can now be applied.")
-        return self._back(change_set)
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         change_set = self._post(request, pk, "approve_changeset")
@@ -162,20 +152,3 @@ class ChangeSetAdmin(SimpleHistoryAdmin):
             messages.success(request, f"{change_set} rejected; it is kept for the record.")
         return self._back(change_set)
 
-    def apply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "apply_changeset")
-        return run_start_response(
-            request=request,
-            start=lambda: change_set_apply_start(change_set=change_set, user=request.user),
-            back_url=self._back(change_set).url,
-            refused=(ChangeSetError,),
-        )
-
-    def rollback_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        change_set = self._post(request, pk, "rollback_changeset")
-        return run_start_response(
-            request=request,
-            start=lambda: change_set_rollback_start(change_set=change_set, user=request.user),
-            back_url=self._back(change_set).url,
-            refused=(ChangeSetError,),
-        )

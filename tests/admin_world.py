@@ -379,6 +379,8 @@ def admin_world_create(*, user, second_user, monkeypatch) -> AdminWorld:
                 {"run_id": runs["sync_dry"].pk},
                 {"run_id": runs["sync_apply"].pk},
             ],
+            # The confirmation of the dry run's apply (the world's dry run has something to create).
+            "customers_customer_sync_confirm": [{"run_id": runs["sync_dry"].pk}],
             "integrity_rollback": [{"run_id": runs["sync_apply"].pk}],
             # The two checks with the most findings, and one without any.
             "integrity_check_detail": [{"name": c.check_name} for c in [*checks[:2], checks.last()]],

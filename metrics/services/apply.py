@@ -1,4 +1,4 @@
-"""Applying an approved change set to Copper, and rolling an applied one back.
+"""Applying an approved change set to Copper (a rollback set too: see ``metrics.services.rollback``).
 
 Per page of companies: one re-read (search by ids); per company at most one PUT, of the fields that still hold
 the value the preview showed. A field edited in Copper since is marked stale and kept. Outcomes are recorded per
@@ -32,10 +32,7 @@ from metrics.services.base import (
     CHANGE_CONFLICT,
     CHANGE_NOT_KEPT,
     CHANGE_SET_DEFINITIONS_CHANGED,
-    CHANGE_SET_NOT_APPLIED,
     CHANGE_SET_NOT_APPROVED,
-    CHANGE_SET_ROLLBACK_OF_ROLLBACK,
-    CHANGE_SET_ROLLBACK_RUNNING,
     CHANGE_STALE,
     ChangeSetError,
     ChangeSetStateConflict,
@@ -49,6 +46,7 @@ from metrics.services.base import (
     _values_by_definition,
     _who,
 )
+from metrics.services.rollback import change_set_require_rollbackable, change_set_rollback_finish
 from syncs.models import SyncRun
 from syncs.progress import Progress
 
@@ -68,7 +66,8 @@ def change_set_apply(
 
     Per page of companies: one re-read; per company at most one PUT, only of fields that still hold the
     previewed old value (others are marked stale and kept). Outcomes are recorded per change; the set ends
-    ``applied`` or ``partially_applied``. Auth and rate-limit failures stop the run with pending changes left
+    ``applied`` or ``partially_applied``. A rollback set (``rollback_of``) is applied the same way; a field
+    edited in Copper since is a conflict (kept), and the original then ends ``rolled_back``. Auth and rate-limit failures stop the run with pending changes left
     pending, so running it again resumes.
     """
     progress = progress or Progress.null()
@@ -78,6 +77,10 @@ def change_set_apply(
         progress.set_message(f"Change set #{change_set.pk} was already applied; nothing written.")
         return change_set
     change_set_require_appliable(change_set)
+    is_rollback = bool(change_set.rollback_of_id)
+    if is_rollback and change_set.status == Status.APPROVED:
+        # A second rollback of the same set, approved and applied before this one, already put the values back.
+        change_set_require_rollbackable(change_set.rollback_of)
     # Outside the transaction: a request to Copper must not hold the database's write lock.
     _check_live_definitions(change_set, client)
     with transaction.atomic():
@@ -93,11 +96,14 @@ def change_set_apply(
         change_set=change_set,
         client=client,
         progress=progress,
-        stale_message=CHANGE_STALE,
+        stale_message=CHANGE_CONFLICT if is_rollback else CHANGE_STALE,
         user=user,
-        reason=_mirror_reason(change_set, run, "metrics apply"),
+        reason=_mirror_reason(change_set, run, "metrics rollback" if is_rollback else "metrics apply"),
     )
-    return _finish(change_set, user=user, verb="applied")
+    change_set = _finish(change_set, user=user, verb="rollback applied" if is_rollback else "applied")
+    if is_rollback:
+        change_set_rollback_finish(rollback=change_set, user=user)
+    return change_set
 
 
 def _mirror_reason(change_set: ChangeSet, run: SyncRun | None, what: str) -> str:
@@ -274,118 +280,3 @@ def _finish(change_set: ChangeSet, *, user: AbstractBaseUser | None, verb: str) 
         summary = ", ".join(f"{v} {k}" for k, v in sorted(tally.items()))
         _save(change_set, user=user, reason=f"{verb} by {_who(user)}: {summary}"[:100])
     return change_set
-
-
-# --- rollback ---------------------------------------------------------------------------------------------
-def change_set_rollback(
-    *,
-    change_set: ChangeSet,
-    client: Any,
-    user: AbstractBaseUser | None = None,
-    run: SyncRun | None = None,
-    progress: Progress | None = None,
-) -> ChangeSet:
-    """Write back the old value of every applied change where Copper still holds the new one.
-
-    Recorded as a new ChangeSet (``rollback_of``) with its own changes and history; a change whose field was
-    edited in Copper since is a conflict (kept, outcome stale). Returns the rollback set; resumes an
-    interrupted rollback; the original ends ``rolled_back``.
-    """
-    progress = progress or Progress.null()
-    _require(user, "rollback_changeset", "roll back")
-    original = ChangeSet.objects.get(pk=change_set.pk)
-    if original.rollback_of_id:
-        raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_OF_ROLLBACK.format(pk=original.pk))
-    rollback = original.rollbacks.order_by("-pk").first()
-    if original.status == Status.ROLLED_BACK and rollback is not None:
-        return rollback
-    if rollback is None or rollback.status != Status.APPLYING:
-        change_set_require_rollbackable(original)
-        _check_live_definitions(original, client)
-        with transaction.atomic():
-            original = _locked(original)
-            change_set_require_rollbackable(original)
-            if original.rollbacks.filter(status=Status.APPLYING).exists():
-                raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_RUNNING.format(pk=original.pk))
-            rollback = _rollback_create(original=original, user=user, run=run)
-    with transaction.atomic():
-        rollback = _locked(rollback)
-        _link_run(rollback, run=run, user=user, verb="rollback")
-    _apply_pending(
-        change_set=rollback,
-        client=client,
-        progress=progress,
-        stale_message=CHANGE_CONFLICT,
-        user=user,
-        reason=_mirror_reason(rollback, run, "metrics rollback"),
-    )
-    rollback = _finish(rollback, user=user, verb="rollback applied")
-    reverted = {
-        (company_id, definition_id)
-        for company_id, definition_id in rollback.changes.filter(outcome=Outcome.APPLIED).values_list(
-            "company_id", "definition_id"
-        )
-    }
-    with transaction.atomic():
-        originals = [
-            c
-            for c in original.changes.filter(outcome=Outcome.APPLIED)
-            if (c.company_id, c.definition_id) in reverted
-        ]
-        for change in originals:
-            change.outcome, change.message = Outcome.ROLLED_BACK, f"Rolled back by {rollback}."
-        Change.objects.bulk_update(originals, ["outcome", "message"], batch_size=500)
-        original = _locked(original)
-        original.status = Status.ROLLED_BACK
-        original.rolled_back_by = user
-        original.rolled_back_at = timezone.now()
-        original.counts = {**original.counts, "rolled_back": len(originals)}
-        _save(original, user=user, reason=f"rolled back by {_who(user)} ({rollback})")
-    return rollback
-
-
-def change_set_require_rollbackable(change_set: ChangeSet) -> None:
-    """The state guard of a rollback (``ChangeSetStateConflict``): an applied set that is not itself one."""
-    if change_set.rollback_of_id:
-        raise ChangeSetStateConflict(CHANGE_SET_ROLLBACK_OF_ROLLBACK.format(pk=change_set.pk))
-    if change_set.status not in (Status.APPLIED, Status.PARTIALLY_APPLIED):
-        raise ChangeSetStateConflict(
-            CHANGE_SET_NOT_APPLIED.format(pk=change_set.pk, status=change_set.get_status_display().lower())
-        )
-
-
-def _rollback_create(*, original: ChangeSet, user: AbstractBaseUser | None, run: SyncRun | None) -> ChangeSet:
-    rollback = ChangeSet(
-        status=Status.APPLYING,
-        built_by=user,
-        approved_by=user,
-        approved_at=timezone.now(),
-        applied_by=user,
-        definitions_fingerprint=original.definitions_fingerprint,
-        mapping_snapshot=original.mapping_snapshot,
-        source_run=run,
-        apply_run=run,
-        rollback_of=original,
-    )
-    _save(rollback, user=user, reason=f"rollback of {original} started by {_who(user)}")
-    changes = [
-        Change(
-            change_set=rollback,
-            company_id=c.company_id,
-            company_name=c.company_name,
-            metric=c.metric,
-            field_name=c.field_name,
-            definition_id=c.definition_id,
-            data_type=c.data_type,
-            old_value=c.new_value,
-            new_value=c.old_value,
-            old_display=c.new_display,
-            new_display=c.old_display,
-            rule=f"rollback of {original}",
-        )
-        for c in original.changes.filter(outcome=Outcome.APPLIED)
-    ]
-    Change.objects.bulk_create(changes, batch_size=1000)
-    rollback.counts = {"changes": len(changes), "companies_changed": len({c.company_id for c in changes})}
-    ChangeSet.objects.filter(pk=rollback.pk).update(counts=rollback.counts)
-    return rollback

@@ -3,7 +3,8 @@
 Nothing is written to Copper before a person other than the builder approved the exact previewed changes.
 Every write re-reads Copper first and only replaces a value that still holds what the preview showed; every
 state change lands in the ChangeSet history with its user and a reason. This module builds, approves and
-rejects; ``metrics.services.apply`` applies and rolls back (re-exported here, with the errors of ``base``).
+rejects; ``metrics.services.apply`` applies (re-exported here, with the errors of ``base``), and
+``metrics.services.rollback`` builds a rollback set, approved and applied like any other.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from customers.selectors import copper_companies_active_with_number
 from metrics import values as mv
 from metrics.models import Change, ChangeSet, FieldMapping
 from metrics.selectors import metrics_for_customers
-from metrics.services.apply import change_set_apply, change_set_rollback
+from metrics.services.apply import change_set_apply
 from metrics.services.base import (  # noqa: F401 - re-exported: callers import errors from here
     CHANGE_COMPANY_GONE,
     CHANGE_CONFLICT,
@@ -59,6 +60,7 @@ from metrics.services.field_mapping import (
     field_mapping_resolve,
     field_mapping_validate,
 )
+from metrics.services.rollback import change_set_rollback_build  # noqa: F401 - re-exported
 from syncs.models import SyncRun
 from syncs.progress import Progress
 
@@ -307,12 +309,17 @@ def change_set_apply_run(*, run: SyncRun, progress: Progress) -> None:
 
 
 def change_set_rollback_run(*, run: SyncRun, progress: Progress) -> None:
+    """A rollback run builds the rollback set awaiting approval (it writes nothing; its apply is a metrics apply).
+
+    The admin, the API and ``metrics_push`` build rollbacks directly; this keeps a queued run of the kind
+    (started before rollbacks needed a second person) from writing to Copper unapproved.
+    """
     change_set = ChangeSet.objects.get(pk=run.options["change_set_id"])
-    rollback = change_set_rollback(
-        change_set=change_set, client=_client(), user=run.started_by, run=run, progress=progress
-    )
+    rollback = change_set_rollback_build(change_set=change_set, user=run.started_by)
     progress.add(change_set_id=rollback.pk)
-    progress.set_message(_outcome_message(rollback))
+    progress.set_message(
+        f"Built {rollback} ({rollback.counts.get('changes', 0)} changes); it awaits approval by a second person."
+    )
 
 
 def _outcome_message(change_set: ChangeSet) -> str:

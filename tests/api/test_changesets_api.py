@@ -219,8 +219,8 @@ def test_rejecting_needs_a_reason_and_keeps_the_set_with_it(api, built, second_s
 
 
 # --- apply / roll back ----------------------------------------------------------------------------------
-def test_apply_starts_a_metrics_apply_run_that_writes_the_set_to_copper(
-    api, built, fake, second_staff_user, no_worker, monkeypatch
+def test_apply_writes_the_set_to_copper_and_its_rollback_needs_a_second_persons_approval(
+    api, built, fake, staff_user, second_staff_user, no_worker, monkeypatch
 ):
     change_set_approve(change_set=built, user=second_staff_user)
     response = _as(api, second_staff_user).post(f"/api/v1/change-sets/{built.pk}/apply/")
@@ -240,16 +240,25 @@ def test_apply_starts_a_metrics_apply_run_that_writes_the_set_to_copper(
     assert built.status == Status.APPLIED
     assert fake.value(102, "Total Spent") == 600.0
 
+    # bob asks for the rollback: a change set awaiting approval, nothing written yet.
     response = api.post(f"/api/v1/change-sets/{built.pk}/rollback/")
+    assert response.status_code == 201, response.content
+    rollback = response.json()
+    assert (rollback["status"], rollback["built_by"], rollback["rollback_of_id"]) == ("built", "bob", built.pk)
+    assert fake.value(102, "Total Spent") == 600.0
+    rows = api.get("/api/v1/change-sets/?is_rollback=true").json()["results"]
+    assert [row["rollback_of_id"] for row in rows] == [built.pk]
+    # bob may not approve his own rollback; alice approves it, and it is applied like any set.
+    error = _error(api.post(f"/api/v1/change-sets/{rollback['id']}/approve/"), 403)
+    assert error["message"] == CHANGE_SET_SELF_APPROVAL.format(pk=rollback["id"], user="bob")
+    assert _as(api, staff_user).post(f"/api/v1/change-sets/{rollback['id']}/approve/").status_code == 200
+    response = api.post(f"/api/v1/change-sets/{rollback['id']}/apply/")
     assert response.status_code == 202, response.content
-    assert response.json()["kind"] == "metrics_rollback"
     run = sync_run_execute(run_id=response.json()["id"])
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     built.refresh_from_db()
     assert built.status == Status.ROLLED_BACK
     assert fake.value(102, "Total Spent") == 500.0
-    rollback = api.get("/api/v1/change-sets/?is_rollback=true").json()["results"]
-    assert [row["rollback_of_id"] for row in rollback] == [built.pk]
 
 
 def test_a_second_apply_while_one_is_queued_is_a_conflict(
@@ -273,7 +282,7 @@ def test_a_set_that_is_not_approved_cannot_be_applied(api, built, second_staff_u
 def test_a_set_that_is_not_applied_cannot_be_rolled_back(api, built, second_staff_user, no_worker):
     error = _error(_as(api, second_staff_user).post(f"/api/v1/change-sets/{built.pk}/rollback/"), 409)
     assert error["message"] == CHANGE_SET_NOT_APPLIED.format(pk=built.pk, status="built (awaiting approval)")
-    assert not SyncRun.objects.filter(kind=SyncRun.Kind.METRICS_ROLLBACK).exists()
+    assert not ChangeSet.objects.filter(rollback_of=built).exists()
 
 
 def test_apply_and_rollback_need_their_own_permissions(api, built, second_staff_user, no_worker):
@@ -392,7 +401,7 @@ def test_answers_about_real_change_sets_match_the_schema(
     )
     run = call("/change-sets/{id}/apply/", "POST", status=202, **one)
     sync_run_execute(run_id=run["id"])
-    call("/change-sets/{id}/rollback/", "POST", status=202, **one)
+    call("/change-sets/{id}/rollback/", "POST", status=201, **one)
     assert len(call("/change-sets/{id}/changes/", "GET", status=200, **one)["results"]) == 13
 
 

@@ -143,7 +143,15 @@ def test_the_preview_starts_a_dry_run_lists_before_and_after_and_confirm_applies
     assert "Acme Old" in page and "Acme New" in page
     assert "Confirm and apply" in page
 
-    response = client.post(preview_url)
+    # Confirming is a page of its own: what will be created, updated and flagged, then "Yes" or "No".
+    confirm_url = reverse("admin:customers_customer_sync_confirm", args=[dry.pk])
+    assert f'href="{confirm_url}"' in page
+    confirm = client.get(confirm_url).content.decode()
+    assert "Customers to create</th><td>1<" in confirm and "Customers to update</th><td>1<" in confirm
+    assert "Yes, apply the customer sync" in confirm and "No, take me back" in confirm
+    assert SyncRun.objects.count() == 1, "opening the confirmation starts nothing"
+
+    response = client.post(confirm_url)
     applied = SyncRun.objects.exclude(pk=dry.pk).get()
     assert applied.options == {"apply": True} and applied.parent == dry
     assert response.status_code == 302
@@ -174,3 +182,58 @@ def test_the_customer_list_links_to_the_sync_preview_and_the_conflicts(client, s
     page = client.get(reverse("admin:customers_fishbowlcustomer_changelist")).content.decode()
     assert reverse("admin:customers_customer_sync") in page
     assert reverse("admin:customers_account_number_conflicts") in page
+
+
+def _dry_run_from_the_dashboard(client):
+    """Press the dashboard's customer-sync button and run what it started; returns (response, run)."""
+    buttons = client.get(reverse("admin:syncs_syncrun_dashboard")).content.decode()
+    assert 'value="customer_sync_apply"' not in buttons, "no dashboard button applies a customer sync blind"
+    assert "Customer sync (preview, then apply)" in buttons
+    response = client.post(reverse("admin:syncs_syncrun_start"), {"button": "customer_sync_dry_run"})
+    run = SyncRun.objects.get(kind=SyncRun.Kind.CUSTOMER_SYNC)
+    return response, sync_run_execute(run_id=run.pk)
+
+
+def test_the_dashboards_customer_sync_button_leads_to_a_preview_before_anything_is_written(
+    client, staff_user, queued
+):
+    company(40, "5001", "Fresh Co")
+    client.force_login(staff_user)
+    response, run = _dry_run_from_the_dashboard(client)
+    assert run.options == {"apply": False} and run.status == SyncRun.Status.SUCCEEDED
+    assert not FishbowlCustomer.objects.exists(), "the button wrote nothing"
+    preview = client.get(reverse("admin:customers_customer_sync_preview", args=[run.pk])).content.decode()
+    assert "Fresh Co" in preview and "Confirm and apply" in preview
+    confirm_url = reverse("admin:customers_customer_sync_confirm", args=[run.pk])
+    assert "Customers to create</th><td>1<" in client.get(confirm_url).content.decode()
+    client.post(confirm_url)
+    applied = SyncRun.objects.get(kind=SyncRun.Kind.CUSTOMER_SYNC, options={"apply": True})
+    assert applied.parent == run
+    sync_run_execute(run_id=applied.pk)
+    assert FishbowlCustomer.objects.get(account_number="5001").copper_company_id == 40
+
+
+def test_a_preview_with_nothing_to_create_or_update_offers_no_confirm(client, staff_user, queued):
+    acme = company(41, "5002", "Acme")
+    customer_sync(apply=True)  # already in step: the next dry run finds nothing to do
+    assert FishbowlCustomer.objects.get(copper_company=acme)
+    client.force_login(staff_user)
+    _response, run = _dry_run_from_the_dashboard(client)
+    assert (run.created, run.updated) == (0, 0)
+    page = client.get(reverse("admin:customers_customer_sync_preview", args=[run.pk])).content.decode()
+    assert "Nothing to apply" in page and "Confirm and apply" not in page
+    confirm_url = reverse("admin:customers_customer_sync_confirm", args=[run.pk])
+    response = client.post(confirm_url, follow=True)
+    assert "Nothing to apply" in response.content.decode()
+    assert SyncRun.objects.count() == 1, "nothing was started"
+
+
+def test_the_confirmation_counts_what_the_dry_run_flagged_in_plain_words(client, staff_user, queued):
+    company(42, "5003", "Acme East")
+    company(43, "5003", "Acme West")
+    company(44, "5004", "Fresh Co")
+    client.force_login(staff_user)
+    _response, run = _dry_run_from_the_dashboard(client)
+    page = client.get(reverse("admin:customers_customer_sync_confirm", args=[run.pk])).content.decode()
+    assert "Account number held by several active Copper companies (not linked)</th><td>1<" in page
+    assert "duplicate_account_number" not in page

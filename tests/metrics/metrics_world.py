@@ -199,3 +199,12 @@ class FakeCopper:
         for entry in self.companies[company_id]["custom_fields"]:
             if entry["custom_field_definition_id"] == ident:
                 entry["value"] = value
+
+
+def rollback_approved_and_applied(change_set, *, client: Any, asked_by, approved_by):
+    """A rollback the two-person way: ``asked_by`` asks for it, ``approved_by`` approves and applies it."""
+    from metrics.services.changesets import change_set_apply, change_set_approve, change_set_rollback_build
+
+    rollback = change_set_rollback_build(change_set=change_set, user=asked_by)
+    change_set_approve(change_set=rollback, user=approved_by)
+    return change_set_apply(change_set=rollback, client=client, user=approved_by)

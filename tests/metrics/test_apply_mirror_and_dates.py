@@ -14,6 +14,7 @@ from metrics.services.changesets import (
     change_set_apply,
     change_set_approve,
     change_set_build,
+    change_set_rollback_build,
 )
 from metrics.services.field_mapping import field_mapping_validate, field_mapping_warnings
 from metrics.values import date_to_unix, unix_to_date
@@ -114,7 +115,11 @@ def test_no_integrity_alarm_right_after_a_push_nor_after_its_rollback(
     after_apply = CheckResultRecord.objects.get(report__run=applied, check_name="copper_metrics")
     assert after_apply.numbers["values_disagreeing"] == 0, after_apply.findings
 
-    rolled = _run(SyncRun.Kind.METRICS_ROLLBACK, staff_user, change_set, monkeypatch, fake)
+    # The rollback: alice asks for it, bob approves it, and it is applied like any set.
+    rollback = change_set_approve(
+        change_set=change_set_rollback_build(change_set=change_set, user=staff_user), user=second_staff_user
+    )
+    rolled = _run(SyncRun.Kind.METRICS_APPLY, second_staff_user, rollback, monkeypatch, fake)
     assert rolled.status == SyncRun.Status.SUCCEEDED, rolled.message
     assert IntegrityReport.objects.filter(run=rolled).exists(), "a rollback stores an integrity report too"
     for company_id, record in fake.companies.items():

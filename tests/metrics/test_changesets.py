@@ -25,7 +25,7 @@ from metrics.services.changesets import (
     change_set_approve,
     change_set_build,
     change_set_reject,
-    change_set_rollback,
+    change_set_rollback_build,
 )
 from metrics.values import date_to_unix
 from syncs.models import SyncRun
@@ -35,6 +35,7 @@ from tests.metrics.metrics_world import (
     MAPPINGS,
     FakeCopper,
     mappings_create,
+    rollback_approved_and_applied,
     world_create,
 )
 
@@ -431,11 +432,51 @@ def test_the_apply_runner_applies_the_set_named_in_its_options(
 
 
 # --- rollback ----------------------------------------------------------------------------------------------
+def _applied(fake, staff_user, second_staff_user):
+    change_set = _approved(fake, staff_user, second_staff_user)
+    return change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
+
+
+def test_asking_for_a_rollback_builds_a_set_awaiting_approval_and_writes_nothing(
+    fake, staff_user, second_staff_user
+):
+    change_set = _applied(fake, staff_user, second_staff_user)
+    fake.puts.clear()
+    rollback = change_set_rollback_build(change_set=change_set, user=staff_user)
+    assert (rollback.status, rollback.built_by, rollback.rollback_of) == (
+        ChangeSet.Status.BUILT,
+        staff_user,
+        change_set,
+    )
+    assert rollback.approved_by is None and rollback.changes.count() == 13
+    assert fake.puts == [], "nothing reaches Copper before a second person approves"
+    assert fake.value(102, "Total Spent") == 600.0
+    assert rollback.history.latest().history_change_reason == f"rollback of {change_set} asked for by alice"
+    change_set.refresh_from_db()
+    assert change_set.status == ChangeSet.Status.APPLIED
+
+
+def test_the_person_who_asked_for_a_rollback_cannot_approve_it(fake, staff_user, second_staff_user):
+    change_set = _applied(fake, staff_user, second_staff_user)
+    rollback = change_set_rollback_build(change_set=change_set, user=second_staff_user)
+    with pytest.raises(ChangeSetPermissionDenied, match="a different person must approve it"):
+        change_set_approve(change_set=rollback, user=second_staff_user)
+    assert change_set_approve(change_set=rollback, user=staff_user).approved_by == staff_user
+
+
+def test_a_one_person_shop_may_approve_its_own_rollback(fake, staff_user, second_staff_user, settings):
+    settings.METRICS_ALLOW_SELF_APPROVAL = True
+    change_set = _applied(fake, staff_user, second_staff_user)
+    rollback = change_set_rollback_build(change_set=change_set, user=staff_user)
+    assert change_set_approve(change_set=rollback, user=staff_user).status == ChangeSet.Status.APPROVED
+
+
 def test_rollback_restores_the_previous_values_as_its_own_change_set(fake, staff_user, second_staff_user):
     original_values = {cid: [dict(e) for e in c["custom_fields"]] for cid, c in fake.companies.items()}
-    change_set = _approved(fake, staff_user, second_staff_user)
-    change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
-    rollback = change_set_rollback(change_set=change_set, client=fake, user=staff_user)
+    change_set = _applied(fake, staff_user, second_staff_user)
+    rollback = rollback_approved_and_applied(
+        change_set, client=fake, asked_by=staff_user, approved_by=second_staff_user
+    )
     for company_id, fields in original_values.items():
         got = {
             e["custom_field_definition_id"]: e["value"] for e in fake.companies[company_id]["custom_fields"]
@@ -443,17 +484,19 @@ def test_rollback_restores_the_previous_values_as_its_own_change_set(fake, staff
         assert got == {e["custom_field_definition_id"]: e["value"] for e in fields}
     assert rollback.rollback_of == change_set
     assert (rollback.status, rollback.changes.count()) == (ChangeSet.Status.APPLIED, 13)
+    assert (rollback.built_by, rollback.approved_by) == (staff_user, second_staff_user)
     change_set.refresh_from_db()
-    assert (change_set.status, change_set.rolled_back_by) == (ChangeSet.Status.ROLLED_BACK, staff_user)
+    assert (change_set.status, change_set.rolled_back_by) == (ChangeSet.Status.ROLLED_BACK, second_staff_user)
     assert set(change_set.changes.values_list("outcome", flat=True)) == {Outcome.ROLLED_BACK}
-    assert change_set.history.latest().history_change_reason.startswith("rolled back by alice")
+    assert change_set.history.latest().history_change_reason.startswith("rolled back by bob")
 
 
 def test_rollback_leaves_a_field_edited_since_and_reports_the_conflict(fake, staff_user, second_staff_user):
-    change_set = _approved(fake, staff_user, second_staff_user)
-    change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
+    change_set = _applied(fake, staff_user, second_staff_user)
     fake.edit(101, "Total Spent", 999.0)
-    rollback = change_set_rollback(change_set=change_set, client=fake, user=staff_user)
+    rollback = rollback_approved_and_applied(
+        change_set, client=fake, asked_by=staff_user, approved_by=second_staff_user
+    )
     assert fake.value(101, "Total Spent") == 999.0
     conflict = rollback.changes.get(company_id=101, field_name="Total Spent")
     assert conflict.outcome == Outcome.STALE and conflict.message.startswith("Conflict:")
@@ -466,25 +509,37 @@ def test_rollback_needs_its_permission_and_an_applied_set(fake, staff_user, seco
     clerk = get_user_model().objects.create_user("carol", is_staff=True)
     change_set = _approved(fake, staff_user, second_staff_user)
     with pytest.raises(ChangeSetStateConflict):
-        change_set_rollback(change_set=change_set, client=fake, user=staff_user)
+        change_set_rollback_build(change_set=change_set, user=staff_user)
     change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
     with pytest.raises(ChangeSetPermissionDenied):
-        change_set_rollback(change_set=change_set, client=fake, user=clerk)
-    first = change_set_rollback(change_set=change_set, client=fake, user=staff_user)
-    fake.puts.clear()
-    assert change_set_rollback(change_set=change_set, client=fake, user=staff_user) == first
-    assert fake.puts == [], "rolling back twice writes nothing"
+        change_set_rollback_build(change_set=change_set, user=clerk)
+    first = change_set_rollback_build(change_set=change_set, user=staff_user)
+    assert change_set_rollback_build(change_set=change_set, user=staff_user) == first, "asked twice: one set"
+    change_set_approve(change_set=first, user=second_staff_user)
+    change_set_apply(change_set=first, client=fake, user=second_staff_user)
+    with pytest.raises(ChangeSetStateConflict):
+        change_set_rollback_build(change_set=change_set, user=staff_user)
+    with pytest.raises(ChangeSetStateConflict):
+        change_set_rollback_build(change_set=first, user=staff_user)
 
 
-def test_the_rollback_runner_rolls_back_the_set_named_in_its_options(
-    fake, staff_user, second_staff_user, monkeypatch
+def test_a_rejected_rollback_can_be_asked_for_again(
+    fake, staff_user, second_staff_user
 ):
+    change_set = _applied(fake, staff_user, second_staff_user)
+    first = change_set_rollback_build(change_set=change_set, user=staff_user)
+    change_set_reject(change_set=first, user=second_staff_user, reason="Not yet")
+    second = change_set_rollback_build(change_set=change_set, user=staff_user)
+    assert second != first and second.status == ChangeSet.Status.BUILT
+
+
+def test_the_rollback_runner_only_builds_the_rollback_set(fake, staff_user, second_staff_user, monkeypatch):
     from syncs.services.runs import sync_run_execute, sync_run_start
 
     monkeypatch.setattr("syncs.queue.async_task", lambda *a, **k: "t")
     monkeypatch.setattr(changesets, "_client", lambda: fake)
-    change_set = _approved(fake, staff_user, second_staff_user)
-    change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
+    change_set = _applied(fake, staff_user, second_staff_user)
+    fake.puts.clear()
     run = sync_run_start(
         kind=SyncRun.Kind.METRICS_ROLLBACK, user=staff_user, options={"change_set_id": change_set.pk}
     )
@@ -492,5 +547,6 @@ def test_the_rollback_runner_rolls_back_the_set_named_in_its_options(
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     rollback = ChangeSet.objects.get(rollback_of=change_set)
     assert run.counts["change_set_id"] == rollback.pk
-    assert fake.value(102, "Total Spent") == 500.0
-    assert f"{rollback} applied: 13 applied" in run.message
+    assert rollback.status == ChangeSet.Status.BUILT and fake.puts == []
+    assert fake.value(102, "Total Spent") == 600.0
+    assert "awaits approval by a second person" in run.message

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from metrics.admin import SYNC_BUTTON_LABEL
+from metrics.admin_confirm import BUILT_BY_YOU
 from metrics.models import ChangeSet, FieldMapping
 from metrics.services.changesets import change_set_apply, change_set_approve, change_set_build
 from syncs.models import SyncRun
@@ -88,7 +89,7 @@ def test_the_change_set_page_links_to_its_changes_listed_flagged_first_and_filte
     url = reverse("admin:metrics_changeset_review", args=[change_set.pk])
     assert client.get(reverse("admin:metrics_changeset_change", args=[change_set.pk])).url == url
     page = client.get(url).content.decode()
-    assert "You built this set: a different person must approve it." in page
+    assert BUILT_BY_YOU in page and 'id="approve-button"' not in page
     changes = f"{reverse('admin:metrics_change_changelist')}?change_set__id__exact={change_set.pk}"
     assert f'href="{changes}"' in page
 
@@ -132,7 +133,7 @@ def test_approval_from_the_page_is_refused_for_the_builder_and_works_for_a_secon
     change_set.refresh_from_db()
     assert change_set.status == ChangeSet.Status.BUILT
     client.force_login(second_staff_user)
-    client.post(reverse("admin:metrics_changeset_approve", args=[change_set.pk]))
+    client.post(reverse("admin:metrics_changeset_approve", args=[change_set.pk]), _ticks(change_set))
     change_set.refresh_from_db()
     assert (change_set.status, change_set.approved_by) == ("approved", second_staff_user)
 
@@ -155,7 +156,7 @@ def test_reject_and_apply_buttons(client, staff_user, second_staff_user, fake, q
     client.post(reverse("admin:metrics_changeset_apply", args=[change_set.pk]))
     assert not SyncRun.objects.exists(), "an unapproved set is not applied"
     change_set_approve(change_set=change_set, user=second_staff_user)
-    response = client.post(reverse("admin:metrics_changeset_apply", args=[change_set.pk]))
+    response = client.post(reverse("admin:metrics_changeset_apply", args=[change_set.pk]), _ticks(change_set))
     run = SyncRun.objects.get(kind=SyncRun.Kind.METRICS_APPLY)
     assert run.options == {"change_set_id": change_set.pk}
     assert response.url == reverse("admin:syncs_syncrun_progress", args=[run.pk])
@@ -183,18 +184,25 @@ def test_the_mapping_list_refuses_a_protected_field_edited_in_place(client, staf
     assert FieldMapping.objects.get(metric=Metric.TOTAL_ORDERS).copper_field == "Total Orders"
 
 
-def test_the_roll_back_button_starts_a_rollback_run_for_an_applied_set_only(
+def test_the_roll_back_button_builds_a_rollback_set_for_an_applied_set_only(
     client, staff_user, second_staff_user, fake, queued
 ):
     change_set = change_set_build(client=fake, user=staff_user, as_of=AS_OF)
     change_set_approve(change_set=change_set, user=second_staff_user)
     client.force_login(staff_user)
     client.post(reverse("admin:metrics_changeset_rollback", args=[change_set.pk]))
-    assert not SyncRun.objects.exists(), "an approved, unapplied set has nothing to roll back"
+    assert not ChangeSet.objects.filter(rollback_of=change_set).exists(), "nothing applied to roll back"
     change_set_apply(change_set=change_set, client=fake, user=second_staff_user)
     page = client.get(reverse("admin:metrics_changeset_review", args=[change_set.pk])).content.decode()
     assert 'id="rollback-button"' in page and 'id="approve-button"' not in page
     response = client.post(reverse("admin:metrics_changeset_rollback", args=[change_set.pk]))
-    run = SyncRun.objects.get(kind=SyncRun.Kind.METRICS_ROLLBACK)
-    assert (run.options, run.started_by) == ({"change_set_id": change_set.pk}, staff_user)
-    assert response.url == reverse("admin:syncs_syncrun_progress", args=[run.pk])
+    rollback = ChangeSet.objects.get(rollback_of=change_set)
+    assert (rollback.status, rollback.built_by) == (ChangeSet.Status.BUILT, staff_user)
+    assert response.url == reverse("admin:metrics_changeset_review", args=[rollback.pk])
+    assert not SyncRun.objects.exists(), "nothing runs before a second person approves the rollback"
+
+
+def _ticks(change_set):
+    """Every flag kind of the set ticked on its confirmation page."""
+    kinds = change_set.changes.filter(flagged=True).values_list("flags", flat=True)
+    return {f"ack_{flag}": "1" for flags in kinds for flag in flags}

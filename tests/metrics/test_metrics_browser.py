@@ -1,5 +1,6 @@
 """In a real browser (Debian's Chromium through Playwright): check the mapping, press "Sync Sales Metrics to
-Copper", see the dry run's change set, have a second person approve it, apply it while the progress bar moves,
+Copper", see the dry run's change set, have a second person approve it and apply it (each on its confirmation
+page, every flag kind ticked) while the progress bar moves,
 and read the summary.
 
 Everything is real except the worker process: runs execute in a background thread of the test process
@@ -81,6 +82,15 @@ def sign_in(page, base_url, username, next_url):
     page.click("input[type=submit]")
 
 
+def confirm(page, screenshot):
+    """On a confirmation page: the per-field table, every flag ticked, then "Yes, …"."""
+    page.wait_for_selector("#confirm-summary")
+    page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
+    for box in page.locator("#confirm-flags input[type=checkbox]").all():
+        box.check()
+    page.click("#confirm-yes")
+
+
 def wait_for_summary(page, run_kind):
     page.wait_for_url("**/progress/")
     page.wait_for_selector("#sp-summary", state="visible", timeout=60_000)
@@ -116,16 +126,19 @@ def test_check_dry_run_second_person_approval_apply_with_progress_and_summary(
     assert rows == min(change_set.counts["changes"], 100)
     page.screenshot(path=str(SCREENSHOTS / "metrics-changes.png"))
     page.click("#back-to-change-set")
-    page.click("#approve-button")
-    assert "a different person must approve it" in page.inner_text(".messagelist")
+    assert page.locator("#approve-button").count() == 0
+    assert page.inner_text("#approve-not-offered") == "Built by you; another person must approve."
     assert page.inner_text("#changeset-status") == "Built (awaiting approval)"
 
-    # 4. bob approves, then applies; the bar moves while Copper is written at its own pace.
+    # 4. bob approves on the confirmation page (a tick per flag kind), then applies through its own page;
+    #    the bar moves while Copper is written at its own pace.
     review = reverse("admin:metrics_changeset_review", args=[change_set.pk])
     sign_in(page, base, "bob", review)
     page.click("#approve-button")
+    confirm(page, "metrics-approve-confirm.png")
     page.wait_for_function("document.getElementById('changeset-status').textContent === 'Approved'")
     page.click("#apply-button")
+    confirm(page, "metrics-apply-confirm.png")
     page.wait_for_url("**/progress/")
     seen = []
     deadline = time.monotonic() + 90

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from metrics.models import ChangeSet, FieldMapping
 from metrics.services import changesets
-from metrics.services.changesets import change_set_approve
+from metrics.services.changesets import change_set_approve, change_set_rollback_build
 from tests.metrics.metrics_world import FakeCopper, date_to_unix, mappings_create, world_create
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,22 @@ def test_the_command_needs_a_named_builder_so_nobody_approves_their_own_set_unse
     with pytest.raises(CommandError, match="no active user named 'nobody'"):
         call_command("metrics_push", "--user", "nobody", stdout=StringIO())
     assert not ChangeSet.objects.exists()
+
+
+def test_apply_approved_applies_a_rollback_set_only_once_a_second_person_approved_it(
+    fake, staff_user, second_staff_user
+):
+    call_command("metrics_push", "--user", "alice", stdout=StringIO())
+    original = change_set_approve(change_set=ChangeSet.objects.get(), user=second_staff_user)
+    call_command("metrics_push", "--apply-approved", str(original.pk), "--user", "bob", stdout=StringIO())
+    rollback = change_set_rollback_build(change_set=original, user=staff_user)
+    with pytest.raises(CommandError, match="only an approved set can be applied"):
+        call_command("metrics_push", "--apply-approved", str(rollback.pk), "--user", "alice", stdout=StringIO())
+    assert fake.value(102, "Total Spent") == 600.0
+    change_set_approve(change_set=rollback, user=second_staff_user)
+    out = StringIO()
+    call_command("metrics_push", "--apply-approved", str(rollback.pk), "--user", "bob", stdout=out)
+    assert f"Rollback change set #{rollback.pk} applied: 13 applied" in out.getvalue()
+    assert fake.value(102, "Total Spent") == 500.0
+    original.refresh_from_db()
+    assert original.status == ChangeSet.Status.ROLLED_BACK

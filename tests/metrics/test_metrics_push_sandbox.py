@@ -22,9 +22,9 @@ from metrics.services.changesets import (
     change_set_apply,
     change_set_approve,
     change_set_build,
-    change_set_rollback,
 )
 from metrics.services.field_mapping import field_mapping_validate
+from tests.metrics.metrics_world import rollback_approved_and_applied
 
 pytestmark = pytest.mark.django_db(transaction=False)
 Metric = FieldMapping.Metric
@@ -204,7 +204,9 @@ def test_preview_approve_apply_stale_second_apply_and_rollback_against_the_sandb
     assert again.status == ChangeSet.Status.PARTIALLY_APPLIED
     assert sandbox.stats()["requests"] == 0, "a second apply sends nothing"
 
-    rollback = change_set_rollback(change_set=change_set, client=client, user=second_staff_user)
+    rollback = rollback_approved_and_applied(
+        change_set, client=client, asked_by=second_staff_user, approved_by=staff_user
+    )
     assert rollback.rollback_of == change_set
     for company_id in linked:
         restored = sandbox.fields(company_id)

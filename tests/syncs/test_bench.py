@@ -33,6 +33,9 @@ def _bench(*args: str) -> dict[str, list[float]]:
 def only_the_fakes(monkeypatch, tmp_path):
     # The children open a throwaway SQLite file, never the project's database.
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "bench.sqlite3"))
+    # Import (and so register) every benchmark module first: one imported while the registry is swapped
+    # would register into the swap and be lost to later tests.
+    syncs.bench.benchmarks_discover()
     monkeypatch.setattr(syncs.bench, "BENCHMARKS", dict(FAKES))
 
 
@@ -62,6 +65,9 @@ def test_each_benchmark_reports_its_true_figures_when_run_alone(only_the_fakes):
 def test_bench_all_reports_the_same_true_figures_whichever_benchmark_runs_first(
     only_the_fakes, monkeypatch, order
 ):
+    # Import (and so register) every benchmark module first: one imported while the registry is swapped
+    # would register into the swap and be lost to later tests.
+    syncs.bench.benchmarks_discover()
     monkeypatch.setattr(syncs.bench, "BENCHMARKS", {name: FAKES[name] for name in order})
     figures = _bench("all")
     assert figures["queries"] == [fakes.QUERIES]

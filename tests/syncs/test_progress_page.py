@@ -242,7 +242,6 @@ def test_the_start_button_queues_a_run_before_any_task_and_opens_its_progress_pa
     [
         ("copper_pull_full", {}, Kind.COPPER_PULL, {"full": True}),
         ("customer_sync_dry_run", {}, Kind.CUSTOMER_SYNC, {"apply": False}),
-        ("customer_sync_apply", {}, Kind.CUSTOMER_SYNC, {"apply": True}),
         ("commissions", {"month": "2026-03"}, Kind.COMMISSIONS, {"month": "2026-03"}),
         ("integrity", {}, Kind.INTEGRITY, {"trigger": "on_demand"}),
     ],

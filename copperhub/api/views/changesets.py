@@ -1,7 +1,7 @@
 """Metric change sets: read them with their changes, and approve / reject / apply / roll back them.
 
-Writes follow the admin exactly: approve and reject call the change-set services; apply and roll back start a
-SyncRun (the worker calls the services). The services' typed errors keep their status (409 state conflict,
+Writes follow the admin exactly: approve and reject call the change-set services; apply starts a SyncRun (the
+worker calls the service); roll back builds a rollback change set awaiting a second person's approval. The services' typed errors keep their status (409 state conflict,
 403 permission, 400 otherwise) and their message, in the API's JSON error shape.
 """
 
@@ -172,7 +172,7 @@ class ChangeSetWriteApi(generics.GenericAPIView):
         return Response(ChangeSetDetailOutput(_change_sets().get(pk=change_set.pk)).data)
 
     def start(self, start) -> Response:
-        """Start the run the worker applies or rolls back with (the admin's service): 202 with the run."""
+        """Start the run the worker applies with (the admin's service): 202 with the run."""
         try:
             run = start()
         except SyncRunAlreadyActive as exc:
@@ -232,11 +232,20 @@ class ChangeSetApplyApi(ChangeSetWriteApi):
 
 
 class ChangeSetRollbackApi(ChangeSetWriteApi):
-    """Roll back an applied set as a run (recorded as a new change set); 202 with the run."""
+    """Ask for the rollback of an applied set: 201 with the rollback change set, awaiting approval.
+
+    Nothing is written to Copper: a different person approves the rollback set (``approve/``) and it is applied
+    like any set (``apply/``). An open rollback of the same set (awaiting approval or apply) is returned as is.
+    """
 
     required_permission = "metrics.rollback_changeset"
 
-    @extend_schema(request=None, responses={202: SyncRunOutput})
+    @extend_schema(request=None, responses={201: ChangeSetDetailOutput})
     def post(self, request, pk):
-        change_set = self.get_object()
-        return self.start(lambda: change_set_rollback_start(change_set=change_set, user=request.user))
+        try:
+            rollback = change_set_rollback_start(change_set=self.get_object(), user=request.user)
+        except ChangeSetError as exc:
+            raise ChangeSetRefused(exc) from None
+        response = self.respond(rollback)
+        response.status_code = status.HTTP_201_CREATED
+        return response

@@ -2,7 +2,7 @@
 
 Without options it builds a dry-run change set (nothing is written to Copper) and prints its counts and the
 flagged changes; a second person approves it in the admin. ``--apply-approved ID`` applies an approved set in
-this process. Both run as recorded SyncRuns (one of a kind at a time, with the admin's progress page); a failed
+this process (a rollback set too: built by Roll back in the admin or the API, approved by a second person). Both run as recorded SyncRuns (one of a kind at a time, with the admin's progress page); a failed
 run, or changes Copper refused, exit non-zero. ``--user`` is required: the person named builds (or applies)
 the set, with their permissions, and so can never be the one who approves it.
 """
