@@ -38,9 +38,9 @@ chromium_required()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # From the admin index to an applied push: alice's Today link, the dry-run button, "Review change set #N" (3);
-# handing over (Log out, Log in again, Log in: 3); bob's Today count, the set (2); Approve, Apply to Copper (2).
-# 10 in all; one more means a link was lost (without "Review change set #N" alice needs 3).
-CLICKS_TO_APPLIED_PUSH_AT_MOST = 10
+# handing over (Log out, Log in again, Log in: 3); bob's Today count, the set (2); Approve…, Yes, Apply to
+# Copper…, Yes (4). 12 in all; one more means a link was lost (without "Review change set #N" alice needs 3).
+CLICKS_TO_APPLIED_PUSH_AT_MOST = 12
 # The same walk in the admin before issue 15 (main at 45eb1b7, counted from its templates): Field mappings,
 # Check mapping, Sync Sales Metrics to Copper; the progress page's plain "Built change set #1", so Home, Change
 # sets, the set (6); handing over (3); Change sets, the set, Approve, Apply to Copper (4), with no confirmation.
@@ -250,6 +250,22 @@ def switch_person(walk: Walk, username: str) -> None:
     walk.page.wait_for_selector("#today-panel")
 
 
+def confirm(walk: Walk, yes: str, shot: str) -> str:
+    """On a confirmation page: read the per-field table, tick each flag kind by its words, press "Yes, …".
+
+    Returns the page's text as the person read it before confirming."""
+    walk.page.wait_for_selector("#confirm-summary")
+    text = walk.text("#content")
+    assert "what will be written, per copper field" in text.lower()
+    for label in walk.page.locator("#confirm-flags label").all():
+        words = label.inner_text().strip()
+        assert re.match(r"I have looked at the [\d,]+ changes? flagged “[^”]+”", words), words
+        walk.tick(words.split("”", 1)[0] + "”")
+    walk.shot(shot)
+    walk.click_button(yes, exact=True)
+    return text
+
+
 def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
     live_server, staff_user, second_staff_user, worker, metrics_world, browser_page
 ):
@@ -267,11 +283,13 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
     assert walk.text("#sp-message").startswith(f"Built change set #{change_set.pk}:")
     walk.click_link(f"Review change set #{change_set.pk}")
 
-    # The review: status, the per-field summary on top.
+    # The review: status, the per-field summary on top; no Approve for the person who built it.
     walk.page.wait_for_selector("#changeset-summary")
     assert walk.text("#changeset-status") == "Built (awaiting approval)"
     summary = walk.text("#changeset-summary")
     assert "Total Orders" in summary and "Total Spent" in summary
+    assert walk.page.get_by_role("link", name=re.compile("^Approve")).count() == 0
+    assert walk.text("#approve-not-offered") == "Built by you; another person must approve."
     walk.shot("2-review-by-builder")
 
     # bob: Today counts the set awaiting him; one click to the list, one to the set.
@@ -282,18 +300,28 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
     walk.click_link(str(change_set), exact=True, within="#result_list")
     walk.page.wait_for_selector("#changeset-summary")
 
-    # Approve, then apply; the progress page ends on the summary and a way back to the set.
+    # Approve on its confirmation page (a tick per flag kind), then apply through its own.
     changes = list(change_set.changes.all())
     company_ids = sorted({change.company_id for change in changes})
     before = copper_values(sandbox, company_ids)
-    walk.click_button("Approve", exact=True)
+    walk.click_link("Approve…", exact=True)
+    flagged = change_set.counts["flagged"]
+    text = confirm(walk, f"Yes, approve {change_set}", "2-approve-confirm")
+    assert f"Approve {change_set}?" in text
+    assert walk.page.locator("#confirm-flags input[type=checkbox]").count() == 0  # left the page
     assert walk.text("#changeset-status") == "Approved"
+    assert flagged > 0
     clicks_approved = walk.clicks
-    walk.click_button("Apply to Copper", exact=True)
+    walk.click_link("Apply to Copper…", exact=True)
+    text = confirm(walk, f"Yes, apply {change_set}", "2-apply-confirm")
+    assert f"Apply {change_set}" in text
     wait_for_summary(walk)
     clicks_to_applied = walk.clicks
     change_set.refresh_from_db()
     assert change_set.status == ChangeSet.Status.APPLIED
+    assert (change_set.built_by, change_set.approved_by, change_set.applied_by) == (
+        staff_user, second_staff_user, second_staff_user,
+    )  # fmt: skip
     applied = change_set.counts["outcome_applied"]
     assert applied == len(changes)
     assert walk.text("#sp-message") == (
@@ -304,19 +332,43 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
         assert after[(change.company_id, change.definition_id)] == change.new_value
     walk.shot("2-applied")
     print(f"clicks index → applied push: {clicks_to_applied}")
-    print(f"  (of which handing over to the second person: 3; index → approved: {clicks_approved})")
+    print(f"  (handing over to the second person: 3 of them; index → approved: {clicks_approved})")
+    assert clicks_to_applied <= CLICKS_TO_APPLIED_PUSH_AT_MOST < OLD_ADMIN_CLICKS_TO_APPLIED_PUSH
 
-    # Back to the set, roll back; the rollback is a change set of its own, and Copper holds the old values.
+    # Back to the set; bob rolls back: that builds a rollback set, and nothing is written yet.
     walk.click_link(f"Back to change set #{change_set.pk}")
     assert walk.text("#changeset-status") == "Applied"
-    walk.click_button("Roll back", exact=True)
-    wait_for_summary(walk)
+    walk.click_link("Roll back…", exact=True)
+    text = confirm(walk, "Yes, build the rollback", "2-rollback-confirm")
+    assert "Nothing is written to Copper now" in text
     rollback = ChangeSet.objects.exclude(pk=change_set.pk).get()
-    walk.click_link(f"Open the rollback, change set #{rollback.pk}")
     walk.page.wait_for_selector("#changeset-status")
+    assert walk.text("#changeset-status") == "Built (awaiting approval)"
     assert f"rollback of {change_set}" in walk.text("#content-main")
+    assert "another person approves it" in walk.text(".messagelist")
+    assert walk.page.get_by_role("link", name=re.compile("^Approve")).count() == 0  # bob built this one
+    assert copper_values(sandbox, company_ids) == after
+    walk.shot("2-rollback-built")
+
+    # alice (who did not build the rollback) approves and applies it; Copper holds the old values again.
+    switch_person(walk, "alice")
+    assert "1 built by someone else, awaiting your approval" in walk.text(
+        "#today-panel tr[data-line=change_sets]"
+    )
+    walk.click_link("Change sets awaiting my approval", within="#today-panel")
+    walk.click_link(str(rollback), exact=True, within="#result_list")
+    walk.click_link("Approve…", exact=True)
+    confirm(walk, f"Yes, approve {rollback}", "2-rollback-approve-confirm")
+    assert walk.text("#changeset-status") == "Approved"
+    walk.click_link("Apply to Copper…", exact=True)
+    confirm(walk, f"Yes, apply {rollback}", "2-rollback-apply-confirm")
+    wait_for_summary(walk)
+    rollback.refresh_from_db()
+    assert rollback.status == ChangeSet.Status.APPLIED
+    assert (rollback.built_by, rollback.approved_by) == (second_staff_user, staff_user)
+    walk.click_link(f"Back to change set #{rollback.pk}")
     assert walk.text("#changeset-status") == "Applied"
-    walk.shot("2-rollback")
+    walk.shot("2-rollback-applied")
     restored = copper_values(sandbox, company_ids)
     for change in changes:
         key = (change.company_id, change.definition_id)
@@ -327,4 +379,3 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
         else:
             assert restored[key] == before[key]
     print(f"walk 2: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
-    assert clicks_to_applied <= CLICKS_TO_APPLIED_PUSH_AT_MOST < OLD_ADMIN_CLICKS_TO_APPLIED_PUSH
