@@ -35,7 +35,8 @@ from tests.syncs.helpers import BackgroundWorker
 
 chromium_required()
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Each walk, sandbox and browser included, stays under a minute (about 5 and 12 s on a quiet machine).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
 # From the admin index to an applied push: alice's Today link, the dry-run button, "Review change set #N" (3);
 # handing over (Log out, Log in again, Log in: 3); bob's Today count, the set (2); Approve…, Yes, Apply to
@@ -306,6 +307,14 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
     before = copper_values(sandbox, company_ids)
     walk.click_link("Approve…", exact=True)
     flagged = change_set.counts["flagged"]
+    # In a hurry, bob presses Yes without ticking: refused, a message per flag kind, nothing approved (this
+    # press is not counted: the walk counts the clicks a person who reads the page needs).
+    walk.page.get_by_role("button", name=f"Yes, approve {change_set}", exact=True).click()
+    walk.page.wait_for_selector(".messagelist")
+    refusals = walk.text(".messagelist")
+    assert "Big jump" in refusals and "Went down" in refusals, refusals
+    change_set.refresh_from_db()
+    assert change_set.status == ChangeSet.Status.BUILT
     text = confirm(walk, f"Yes, approve {change_set}", "2-approve-confirm")
     assert f"Approve {change_set}?" in text
     assert walk.page.locator("#confirm-flags input[type=checkbox]").count() == 0  # left the page
