@@ -55,6 +55,7 @@ class Walk:
         self.page = page
         self.base_url = base_url
         self.clicks = 0
+        self.waits: list[tuple[float, str]] = []
 
     def sign_in(self, username: str) -> None:
         """Sign in on the login page (typing its address is the one allowed; it does not count as a click)."""
@@ -68,8 +69,15 @@ class Walk:
     def _click(self, locator) -> None:
         locator.wait_for(state="visible")
         self.clicks += 1
+        words = locator.inner_text() or locator.get_attribute("value") or "?"
+        started = time.monotonic()
         locator.click()
         self.page.wait_for_load_state()
+        self.waits.append((time.monotonic() - started, words.strip()[:60]))
+
+    def slowest(self, n: int = 3) -> str:
+        """The clicks the person waited longest on (to the next page's load), for the report."""
+        return ", ".join(f"{words!r} {seconds * 1000:.0f} ms" for seconds, words in sorted(self.waits)[-n:])
 
     def click_link(self, name: str, *, exact: bool = False, within: str | None = None) -> None:
         scope = self.page.locator(within) if within else self.page
@@ -196,7 +204,7 @@ def test_a_pull_leads_to_the_customer_sync_it_started_and_from_there_to_the_find
     assert walk.page.get_by_role("row").filter(has_text="Account type unknown").count() == min(
         unknown, FINDINGS_PER_PAGE
     )
-    print(f"walk 1: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
+    print(f"walk 1: {walk.clicks} clicks, {time.monotonic() - started:.1f} s; slowest: {walk.slowest()}")
 
 
 # --- 2. dry run → review → approve → apply → roll back → applied ----------------------------------------------
@@ -387,4 +395,4 @@ def test_a_metrics_push_walks_from_today_through_two_people_to_copper_and_back(
             assert copper_day(restored[key]) == copper_day(before[key])
         else:
             assert restored[key] == before[key]
-    print(f"walk 2: {walk.clicks} clicks, {time.monotonic() - started:.1f} s")
+    print(f"walk 2: {walk.clicks} clicks, {time.monotonic() - started:.1f} s; slowest: {walk.slowest()}")
