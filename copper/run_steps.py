@@ -25,7 +25,8 @@ PULL_COUNT_LABELS = {
 def pull_options_text(run: SyncRun) -> list[Phrase]:
     if (run.options or {}).get("full"):
         return [Phrase("Full pull (every company, and those gone from Copper marked missing)")]
-    return [Phrase("Incremental pull (changes since the last pull)")]
+    # The pull reads everything when there is no earlier pull to count from (its message then says "Full pull").
+    return [Phrase("Incremental pull (changes since the last pull; the first pull reads every company)")]
 
 
 def pull_next_steps(run: SyncRun) -> list[NextStep]:

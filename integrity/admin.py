@@ -1,5 +1,5 @@
 """Admin for integrity: reports, alerts, the per-check detail page, "run checks now", the audit trail and the
-run rollback (preview → confirm). The health dashboard itself is on the admin index (templates/admin/index.html).
+run rollback (preview → confirm). The health board itself is its own page (copperhub's /admin/health/).
 """
 
 import datetime as dt
@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from integrity.audit import AuditFilters, audit_page
 from integrity.checks import CHECKS, check_title
@@ -18,6 +19,7 @@ from integrity.rollback import rollback_items_describe, run_rollback_apply, run_
 from integrity.selectors import check_detail
 from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
+from syncs.run_words import key_words, value_words
 from syncs.services.runs import sync_run_start
 
 ROLLBACK_PER_PAGE = 50
@@ -41,11 +43,28 @@ def check_column(obj) -> str:
     return check_title(obj.check_name, getattr(obj, "title", ""))
 
 
+def _pairs(numbers: dict) -> str:
+    """A JSON dict of figures as a person reads it: "Unknown: 26 · Differs from Copper: 0"."""
+    return " · ".join(f"{key_words(key)}: {value_words(value)}" for key, value in (numbers or {}).items()) or "—"
+
+
+@admin.display(description="Check")
+def check_link(obj) -> str:
+    """The check's title, linked to this report's findings of it."""
+    url = reverse("admin:integrity_check_detail", args=[obj.check_name]) + f"?report={obj.report_id}"
+    return format_html('<a href="{}">{}</a>', url, check_column(obj))
+
+
+@admin.display(description="Figures")
+def numbers_text(obj) -> str:
+    return _pairs(obj.numbers)
+
+
 class CheckResultInline(admin.TabularInline):
     model = CheckResultRecord
     extra = 0
     can_delete = False
-    fields = [check_column, "state", "count", "numbers", "note"]
+    fields = [check_link, "state", "count", numbers_text, "note"]
     readonly_fields = fields
     max_num = 0
 
@@ -61,14 +80,22 @@ def _parse_date(value: str) -> dt.date | None:
 class IntegrityReportAdmin(admin.ModelAdmin):
     list_display = ["__str__", "created_at", "trigger", "run", "state", "duration_seconds"]
     list_filter = ["state", "trigger"]
-    readonly_fields = [f.name for f in IntegrityReport._meta.fields]
+    fields = ["created_at", "trigger", "run", "state", "duration_seconds", "summary_text"]
+    readonly_fields = fields
     inlines = [CheckResultInline]
+
+    @admin.display(description="Summary")
+    def summary_text(self, obj):
+        return _pairs(obj.summary)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a report is the record of what the checks saw; alerts and the board refer to it
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -67,7 +67,8 @@ class CheckResultRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.check_name}: {self.state} ({self.count})"
+        title = self.title or self.check_name.replace("_", " ").capitalize()
+        return f"{title}: {self.get_state_display()} ({self.count:,})"
 
 
 class CheckState(models.Model):

@@ -220,7 +220,7 @@ class ChangeSetConfirmViews:
                 return self._refuse(request, change_set, exc.user_message)
             messages.success(request, f"{change_set} approved; it can now be applied to Copper.")
             return self._to_change_set(change_set)
-        what = "put back the values" if change_set.rollback_of_id else "write"
+        what = "put back the old values of" if change_set.rollback_of_id else "write"
         own = change_set.built_by_id is not None and change_set.built_by_id == request.user.pk
         alone = " You built it; this installation lets one person approve their own sets." if own else ""
         return self._render(
@@ -229,7 +229,7 @@ class ChangeSetConfirmViews:
             title=f"Approve {change_set}?",
             action="approve",
             intro=(
-                f"Approving lets a person with the apply permission {what} {_changes(change_set)} to Copper. "
+                f"Approving lets a person with the apply permission {what} {_changes(change_set)} in Copper. "
                 f"Nothing is written now.{alone}"
             ),
             rows=_summary_rows(summary),

@@ -118,15 +118,15 @@ def run_outcome(run: SyncRun) -> str:
 
 def started_runs(run: SyncRun) -> list[dict[str, Any]]:
     """The runs this one started (their ``parent`` is this run), oldest first, each with its outcome."""
-    mine = run.get_kind_display().lower()
+    mine = in_sentence(run.get_kind_display())
     rows = []
     for child in run.children.order_by("pk"):
         rows.append(
             {
                 "id": child.pk,
-                "label": f"{child.get_kind_display().lower()} #{child.pk}",
+                "label": f"{in_sentence(child.get_kind_display())} #{child.pk}",
                 "url": reverse("admin:syncs_syncrun_progress", args=[child.pk]),
-                "text": f"This {mine} started {child.get_kind_display().lower()} #{child.pk}: {run_outcome(child)}",
+                "text": f"This {mine} started {in_sentence(child.get_kind_display())} #{child.pk}: {run_outcome(child)}",
                 "is_active": child.is_active,
             }
         )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from integrity.checks.customer_fields import check_account_types
 from integrity.checks.orders import check_orders_unattributed
@@ -74,3 +75,19 @@ def test_a_list_longer_than_the_report_keeps_says_so(admin_client, settings):
     html = admin_client.get(reverse("admin:integrity_check_detail", args=["customer_gap"])).content.decode()
     assert "Findings: 5 companies" in html
     assert "keeps the first 3 of the 5 companies" in html
+
+
+@pytest.mark.django_db
+def test_a_reports_page_reads_in_words_links_each_check_to_its_findings_and_cannot_be_deleted(admin_client):
+    customer("8", account_type="unknown")
+    report = integrity_report_create(deliver=False)
+    html = admin_client.get(reverse("admin:integrity_integrityreport_change", args=[report.pk])).content.decode()
+    record = report.results.get(check_name="account_types")
+    findings = reverse("admin:integrity_check_detail", args=["account_types"]) + f"?report={report.pk}"
+    assert f'href="{findings}">{escape(record.title)}</a>' in html
+    assert '{"' not in html  # no figure or summary shown as raw JSON
+    assert "account_types:" not in html  # rows are named by their check's title, not its slug
+    assert escape(f"{record.title}: {record.get_state_display()}") in html
+    delete = reverse("admin:integrity_integrityreport_delete", args=[report.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert report.__class__.objects.filter(pk=report.pk).exists()

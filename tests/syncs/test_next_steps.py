@@ -121,7 +121,7 @@ def test_a_pull_that_chained_a_customer_sync_lists_it_with_its_counts(staff_clie
     page = staff_client.get(progress_url(pull)).content.decode()
     text = visible_text(page)
     assert (
-        f"This copper pull started customer sync #{sync.pk}: succeeded: 603 new customers, 12 customers changed"
+        f"This Copper pull started customer sync #{sync.pk}: succeeded: 603 new customers, 12 customers changed"
         in text
     )
     assert f'href="{progress_url(sync)}"' in page
@@ -152,7 +152,7 @@ def test_options_read_as_sentences(staff_client, staff_user):
     def page(run):
         return staff_client.get(progress_url(run)).content.decode()
 
-    assert "Incremental pull (changes since the last pull)" in page(pull)
+    assert "Incremental pull (changes since the last pull; the first pull reads every company)" in page(pull)
     assert "Full pull (every company" in page(full)
     change_set_url = reverse("admin:metrics_changeset_change", args=[change_set.pk])
     assert f'<a href="{change_set_url}">Change set #{change_set.pk}</a>' in page(apply)
@@ -164,7 +164,7 @@ def test_options_read_as_sentences(staff_client, staff_user):
             assert jargon not in text, (run, jargon)
     # The run list words them the same way.
     listing = visible_text(staff_client.get(reverse("admin:syncs_syncrun_changelist")).content.decode())
-    assert "Incremental pull (changes since the last pull)" in listing and "Started by hand" in listing
+    assert "Incremental pull (changes since the last pull; the first pull reads every company)" in listing and "Started by hand" in listing
 
 
 def test_no_internal_count_key_appears_on_a_metrics_apply_page(staff_client, staff_user):
