@@ -23,6 +23,7 @@ from typing import Any
 from copper.sandbox.search import companies_query, paging
 from copper.sandbox.validation import SandboxInputError, as_int, custom_value, dumps, local_midnight
 from copper.sandbox.world import (
+    ACCOUNT_TIMEZONE,
     GENERATOR_VERSION,
     company_definitions,
     demo_account,
@@ -33,8 +34,7 @@ from copper.sandbox.world import (
 )
 
 STATE_VERSION = f"{GENERATOR_VERSION}.1"
-# The recorded real account keeps dates at midnight US Pacific (2025-08-01 is 1754031600).
-DEFAULT_TIMEZONE = "America/Los_Angeles"
+DEFAULT_TIMEZONE = ACCOUNT_TIMEZONE
 # Copper answers at most the first 100,000 records of one search, whatever the paging.
 SEARCH_CAP = 100_000
 WRITABLE = {"name", "address", "assignee_id", "contact_type_id", "details", "email_domain", "phone_numbers",

@@ -25,10 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: Date fields at local midnight of the account's timezone, as Copper keeps them
+# The recorded real account keeps dates at midnight US Pacific (2025-08-01 is 1754031600).
+ACCOUNT_TIMEZONE = "America/Los_Angeles"
 END_DATE = dt.date(2026, 10, 31)  # fixed: the world must not depend on the clock
 END_TS = int(dt.datetime(2026, 10, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp())
 MONTHS = 24
@@ -81,6 +84,13 @@ PRODUCTS = [("CB-1", "Colombian Supremo 5 lb", 62.0), ("CB-2", "Ethiopian Yirgac
              ("CU-1", "Paper Cups 12 oz 1000 ct", 88.0), ("CU-2", "Lids 12 oz 1000 ct", 46.0),
              ("EQ-1", "Pour-over Kit", 120.0), ("EQ-2", "Grinder Burr Set", 310.0),
              ("GF-1", "Gift Box Trio", 33.0), ("CB-6", "Sumatra Mandheling 5 lb", 70.0)]  # fmt: skip
+
+
+def _local_midnight(seconds: int) -> int:
+    """00:00 of the day ``seconds`` falls on in the account's timezone: how Copper keeps a Date field."""
+    zone = zoneinfo.ZoneInfo(ACCOUNT_TIMEZONE)
+    day = dt.datetime.fromtimestamp(seconds, tz=zone).date()
+    return int(dt.datetime.combine(day, dt.time.min, tzinfo=zone).timestamp())
 
 
 def rng_stream(seed: int, stream: str) -> random.Random:
@@ -273,8 +283,8 @@ def iter_companies(seed: int, count: int) -> Iterator[DemoCompany]:  # noqa: C90
         if in_fishbowl and rng.random() < 0.6:  # stale metrics written by the system being replaced
             orders = rng.randint(1, 60)
             spent = round(rng.uniform(80, 60_000), 2)
-            first = rng.randint(END_TS - 5 * 365 * 86400, END_TS - 200 * 86400)
-            last = rng.randint(first, END_TS - 30 * 86400)
+            first = _local_midnight(rng.randint(END_TS - 5 * 365 * 86400, END_TS - 200 * 86400))
+            last = _local_midnight(rng.randint(first, END_TS - 30 * 86400))
             values.update({
                 "Total Orders": float(orders), "Total Spent": spent, "Average Order Value": round(spent / orders, 2),
                 "First Order Date": first, "Last Order Date": last,
@@ -284,7 +294,7 @@ def iter_companies(seed: int, count: int) -> Iterator[DemoCompany]:  # noqa: C90
             })  # fmt: skip
         if rng.random() < 0.08:
             values["Sample Kit Sent"] = True
-            values["Sample Kit Date"] = rng.randint(END_TS - 700 * 86400, END_TS - 86400)
+            values["Sample Kit Date"] = _local_midnight(rng.randint(END_TS - 700 * 86400, END_TS - 86400))
         if rng.random() < 0.05:
             values["Fruits"] = rng.choice(by_name["Fruits"]["options"])["id"]
         if rng.random() < 0.05:

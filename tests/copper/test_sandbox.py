@@ -1,8 +1,10 @@
 """The Copper sandbox speaks Copper's API over real HTTP: headers, paging, filters, PUT semantics, errors, limits."""
 
+import datetime as dt
 import io
 import json
 import time
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from django.core.management import CommandError, call_command
 from copper.client import CopperClient
 from copper.errors import CopperValidationError
 from copper.sandbox.store import SandboxStateMismatch, SandboxStore
-from copper.sandbox.world import iter_companies
+from copper.sandbox.world import ACCOUNT_TIMEZONE, demo_definitions, iter_companies
 from customers.demo import demo_world_write
 from tests.copper.sandbox_fixtures import SANDBOX_HEADERS
 
@@ -383,3 +385,16 @@ def test_the_control_endpoints_read_and_edit_raw_state_without_headers_or_limits
     assert sandbox.request("DELETE", f"/_sandbox/companies/{company_id}", headers={})[0] == 200
     assert sandbox.request("GET", f"/_sandbox/companies/{company_id}", headers={})[0] == 404
     assert sandbox.stats()["requests"] == 0  # none of these counted against Copper's limit
+
+
+def test_every_date_the_sandbox_world_holds_is_local_midnight_of_the_account_as_in_copper():
+    zone = zoneinfo.ZoneInfo(ACCOUNT_TIMEZONE)
+    dates = {d["id"] for d in demo_definitions(7) if d["data_type"] == "Date"}
+    seen = 0
+    for company in iter_companies(7, 400):
+        for field in company.copper["custom_fields"]:
+            if field["custom_field_definition_id"] in dates and field["value"] is not None:
+                local = dt.datetime.fromtimestamp(field["value"], tz=zone)
+                assert (local.hour, local.minute, local.second) == (0, 0, 0), (company.copper["name"], local)
+                seen += 1
+    assert seen > 100  # the world does hold dates: first/last order and sample-kit dates

@@ -13,6 +13,7 @@ import syncs.bench
 def tiny_world_bench(monkeypatch, tmp_path):
     # The child opens a throwaway SQLite file, never the project's database.
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "bench.sqlite3"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # benchmarks refuse PostgreSQL (CI's second pass sets it)
     registry = syncs.bench.benchmarks_discover()
     monkeypatch.setattr(syncs.bench, "BENCHMARKS", {"admin_pages": registry["admin_pages"]})
 
