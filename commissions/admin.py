@@ -36,6 +36,7 @@ from commissions.selectors import (
     commission_unattributed_lines,
 )
 from commissions.services import commission_calculate_start
+from syncs.admin_base import ReadOnlyAdminMixin
 from syncs.admin_views import run_start_response
 from syncs.csv_safe import csv_writer
 
@@ -113,7 +114,7 @@ class SpiffAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CommissionLine)
-class CommissionLineAdmin(admin.ModelAdmin):
+class CommissionLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Ten narrow columns fit beside the filters at 1400 px; the month is the filter's, the rep's Fishbowl
     # username shows only when no rep matches it, segment and status share a column, the spiff and the
     # override sit with the commission they change.
@@ -135,14 +136,6 @@ class CommissionLineAdmin(admin.ModelAdmin):
     show_full_result_count = False
     change_list_template = "commissions/commissionline_change_list.html"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Rep", ordering="sales_person")
     def rep_text(self, line: CommissionLine) -> str:

@@ -17,6 +17,7 @@ from integrity.checks import CHECKS, check_title
 from integrity.models import Alert, CheckResultRecord, CheckState, IntegrityReport
 from integrity.rollback import rollback_items_describe, run_rollback_apply, run_rollback_preview
 from integrity.selectors import check_detail
+from syncs.admin_base import ReadOnlyAdminMixin
 from syncs.admin_views import run_start_response
 from syncs.models import SyncRun
 from syncs.run_words import key_words, value_words
@@ -77,7 +78,8 @@ def _parse_date(value: str) -> dt.date | None:
 
 
 @admin.register(IntegrityReport)
-class IntegrityReportAdmin(admin.ModelAdmin):
+class IntegrityReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # A report is the record of what the checks saw; alerts and the board refer to it.
     list_display = ["__str__", "created_at", "trigger", "run", "state", "duration_seconds"]
     list_filter = ["state", "trigger"]
     fields = ["created_at", "trigger", "run", "state", "duration_seconds", "summary_text"]
@@ -88,14 +90,6 @@ class IntegrityReportAdmin(admin.ModelAdmin):
     def summary_text(self, obj):
         return _pairs(obj.summary)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a report is the record of what the checks saw; alerts and the board refer to it
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -197,7 +191,8 @@ class IntegrityReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # An alert is the record that a check changed state (and whether it was delivered): kept.
     list_display = [
         "created_at",
         check_column,
@@ -213,15 +208,6 @@ class AlertAdmin(admin.ModelAdmin):
     exclude = ["check_name"]
     readonly_fields = [check_column, *(f.name for f in Alert._meta.fields if f.name != "check_name")]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # An alert is the record that a check changed state (and whether it was delivered): kept.
-        return False
 
 
 @admin.register(CheckState)

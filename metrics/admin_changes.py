@@ -25,6 +25,7 @@ from copper.models import CopperCompany
 from customers.models import FishbowlCustomer
 from metrics import values as mv
 from metrics.models import Change, ChangeSet
+from syncs.admin_base import ReadOnlyAdminMixin
 from syncs.csv_safe import csv_writer
 
 CHANGES_PER_PAGE = 100
@@ -117,7 +118,7 @@ class OutcomeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
+class ChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list of changes; a change set's page links here with ``change_set__id__exact``."""
 
     list_display = ["company_cell", "field", "before", "after", "flag_cell", "outcome_cell"]
@@ -132,14 +133,6 @@ class ChangeAdmin(admin.ModelAdmin):
     actions = None
     change_list_template = "metrics/change_change_list.html"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A change has nothing more to show than its row: open the list at its company, in its set."""

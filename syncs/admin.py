@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from syncs.admin_base import ReadOnlyAdminMixin
 from syncs.admin_views import SyncRunViewsMixin, duration_text
 from syncs.models import SyncRun
 from syncs.progress import progress_snapshot
@@ -26,7 +27,8 @@ STATUS_COLOURS = {
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, SyncRunViewsMixin, admin.ModelAdmin):
+    # Never deleted either: an active run's row is how its worker reports and how it is cancelled.
     list_display = [
         "run_link",
         "what",
@@ -43,16 +45,6 @@ class SyncRunAdmin(SyncRunViewsMixin, admin.ModelAdmin):
     list_select_related = ["started_by", "parent"]
     date_hierarchy = "queued_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A run is the record of what was done (the audit trail, integrity reports and change sets point at it),
-        # and an active run's row is how its worker reports and how it is cancelled: never deleted here.
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A run has nothing to edit: its page is the progress page."""

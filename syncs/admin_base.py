@@ -3,10 +3,14 @@
 from simple_history.admin import SimpleHistoryAdmin
 
 
-class ReadOnlyMirrorAdmin(SimpleHistoryAdmin):
-    """A mirror of another system: viewable with history, never edited by hand."""
+class ReadOnlyAdminMixin:
+    """A record nobody adds, edits or deletes by hand: runs, reports, computed lines, mirrors of other systems.
 
-    def has_add_permission(self, request):
+    Their rows are what was done or seen (the audit trail, reports and change sets point at them), so the admin
+    shows them and never writes them.
+    """
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -14,3 +18,7 @@ class ReadOnlyMirrorAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyMirrorAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """A mirror of another system: viewable with history, never edited by hand."""
