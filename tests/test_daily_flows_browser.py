@@ -13,22 +13,20 @@ Each walk counts its clicks (``Walk.clicks``): the figure "clicks from the admin
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
-from decimal import Decimal
 
 import pytest
 
 from copper.client import copper_client_from_settings
-from copper.models import CopperCompany
 from copper.services.pull import copper_pull
-from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
+from customers.models import FishbowlCustomer
 from integrity.models import IntegrityReport
 from integrity.selectors import FINDINGS_PER_PAGE
-from metrics.models import ChangeSet, FieldMapping
+from metrics.models import ChangeSet
 from syncs.models import SyncRun
 from tests.browser import SCREENSHOTS, admin_sign_in, browser_page_open, chromium_required
+from tests.metrics.metrics_world import pulled_companies_linked_and_mapped
 from tests.metrics.test_metrics_push_sandbox import MAPPED
 from tests.syncs.helpers import BackgroundWorker
 
@@ -218,20 +216,7 @@ def metrics_world(copper_sandbox_factory, settings):
     sandbox.server.latency = 0
     point_at(settings, sandbox)
     copper_pull(client=copper_client_from_settings(), full=True)
-    for i, company in enumerate(CopperCompany.objects.order_by("copper_id")[:LINKED]):
-        customer = FishbowlCustomer.objects.create(
-            account_number=f"W{i}", name=company.name, copper_company=company
-        )
-        for n in range(1 + i % 3):
-            order = SalesOrder.objects.create(
-                number=f"SO-{i}-{n}", customer=customer, status=60, date_issued=dt.date(2026, 3 + n, 1 + i)
-            )
-            SalesOrderLine.objects.create(
-                order=order, so_item_id=1, product_number=f"CB-{n + 1}", quantity_fulfilled=3,
-                total_price=Decimal("93.00"),
-            )  # fmt: skip
-    for metric, field in MAPPED.items():
-        FieldMapping.objects.create(metric=metric, copper_field=field)
+    pulled_companies_linked_and_mapped(linked=LINKED, mapped=MAPPED)
     return sandbox
 
 

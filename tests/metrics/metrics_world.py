@@ -208,3 +208,22 @@ def rollback_approved_and_applied(change_set, *, client: Any, asked_by, approved
     rollback = change_set_rollback_build(change_set=change_set, user=asked_by)
     change_set_approve(change_set=rollback, user=approved_by)
     return change_set_apply(change_set=rollback, client=client, user=approved_by)
+
+
+def pulled_companies_linked_and_mapped(*, linked: int, mapped: dict[str, str]) -> None:
+    """The first ``linked`` pulled companies (by Copper id) each get a Fishbowl customer with 1-3 fulfilled
+    orders of $93 lines, and every metric in ``mapped`` is mapped to its Copper field: the browser walks' world."""
+    for i, company in enumerate(CopperCompany.objects.order_by("copper_id")[:linked]):
+        customer = FishbowlCustomer.objects.create(
+            account_number=f"W{i}", name=company.name, copper_company=company
+        )
+        for n in range(1 + i % 3):
+            order = SalesOrder.objects.create(
+                number=f"SO-{i}-{n}", customer=customer, status=60, date_issued=dt.date(2026, 3 + n, 1 + i)
+            )
+            SalesOrderLine.objects.create(
+                order=order, so_item_id=1, product_number=f"CB-{n + 1}", quantity_fulfilled=3,
+                total_price=Decimal("93.00"),
+            )  # fmt: skip
+    for metric, field in mapped.items():
+        FieldMapping.objects.create(metric=metric, copper_field=field)

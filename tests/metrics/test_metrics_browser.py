@@ -8,20 +8,17 @@ Everything is real except the worker process: runs execute in a background threa
 minute; the client paces itself under it, so applying 30 companies takes about ten seconds.
 """
 
-import datetime as dt
 import time
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from copper.client import copper_client_from_settings
-from copper.models import CopperCompany
 from copper.services.pull import copper_pull
-from customers.models import FishbowlCustomer, SalesOrder, SalesOrderLine
-from metrics.models import ChangeSet, FieldMapping
+from metrics.models import ChangeSet
 from syncs.models import SyncRun
 from tests.browser import SCREENSHOTS, browser_page_open, chromium_required
+from tests.metrics.metrics_world import pulled_companies_linked_and_mapped
 from tests.metrics.test_metrics_push_sandbox import MAPPED
 from tests.syncs.helpers import BackgroundWorker
 
@@ -57,20 +54,7 @@ def world(copper_sandbox_factory, settings):
     copper_pull(client=copper_client_from_settings(), full=True)
     # The limiter lets 30 writes go at network speed; a far-away Copper keeps the apply long enough to watch.
     sandbox.server.latency = 0.3
-    for i, company in enumerate(CopperCompany.objects.order_by("copper_id")[:LINKED]):
-        customer = FishbowlCustomer.objects.create(
-            account_number=f"W{i}", name=company.name, copper_company=company
-        )
-        for n in range(1 + i % 3):
-            order = SalesOrder.objects.create(
-                number=f"SO-{i}-{n}", customer=customer, status=60, date_issued=dt.date(2026, 3 + n, 1 + i)
-            )
-            SalesOrderLine.objects.create(
-                order=order, so_item_id=1, product_number=f"CB-{n + 1}", quantity_fulfilled=3,
-                total_price=Decimal("93.00"),
-            )  # fmt: skip
-    for metric, field in MAPPED.items():
-        FieldMapping.objects.create(metric=metric, copper_field=field)
+    pulled_companies_linked_and_mapped(linked=LINKED, mapped=MAPPED)
     return sandbox
 
 
