@@ -190,88 +190,49 @@ def _mapping_problems(
     """The problems of one mapping's field, apart from another mapping targeting it (first blocking one wins)."""
     field, metric = mapping.copper_field.strip(), mapping.metric
     label = _label(metric)
+
+    def problem(code: str, template: str, *, expected: str = "", actual: str = "", **words: Any) -> MappingProblem:
+        message = template.format(field=field, metric=label, **words)
+        return MappingProblem(code=code, field=field, metric=metric, message=message, expected=expected, actual=actual)
+
     if field.lower() in protected:
-        return [
-            MappingProblem(
-                code="protected_field",
-                field=field,
-                metric=metric,
-                message=MAPPING_PROTECTED_FIELD.format(field=field, metric=label),
-            )
-        ]
+        return [problem("protected_field", MAPPING_PROTECTED_FIELD)]
     found = by_name.get(field.lower(), [])
     if not found:
-        return [
-            MappingProblem(
-                code="missing_field",
-                field=field,
-                metric=metric,
-                message=MAPPING_FIELD_MISSING.format(field=field, metric=label),
-            )
-        ]
+        return [problem("missing_field", MAPPING_FIELD_MISSING)]
     on_companies = [d for d in found if "company" in d.available_on]
     if not on_companies:
-        return [
-            MappingProblem(
-                code="not_on_companies",
-                field=field,
-                metric=metric,
-                message=MAPPING_FIELD_NOT_ON_COMPANIES.format(field=field, metric=label),
-            )
-        ]
+        return [problem("not_on_companies", MAPPING_FIELD_NOT_ON_COMPANIES)]
     if len(on_companies) > 1:
-        return [
-            MappingProblem(
-                code="ambiguous_field",
-                field=field,
-                metric=metric,
-                message=MAPPING_FIELD_AMBIGUOUS.format(field=field, count=len(on_companies)),
-            )
-        ]
+        return [problem("ambiguous_field", MAPPING_FIELD_AMBIGUOUS, count=len(on_companies))]
     definition = on_companies[0]
     problems: list[MappingProblem] = []
     kind = METRIC_KINDS[metric]
     allowed = field_mapping_field_types(metric=metric)
     if definition.data_type not in allowed:
         expected = " or ".join(allowed)
+        # The sentence reads "needs a Currency field"; the problem's own ``expected`` is the bare type.
+        message = MAPPING_WRONG_TYPE.format(
+            field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
+        )
         return [
             MappingProblem(
-                code="wrong_type",
-                field=field,
-                metric=metric,
-                expected=expected,
+                code="wrong_type", field=field, metric=metric, message=message, expected=expected,
                 actual=definition.data_type,
-                message=MAPPING_WRONG_TYPE.format(
-                    field=field, actual=definition.data_type, metric=label, expected=f"a {expected} field"
-                ),
-            )
+            )  # fmt: skip
         ]
     if definition.data_type == "Date":
         try:
             copper_timezone()
         except ImproperlyConfigured as exc:
-            problems.append(
-                MappingProblem(
-                    code="timezone_required",
-                    field=field,
-                    metric=metric,
-                    message=MAPPING_TIMEZONE_REQUIRED.format(field=field, metric=label, reason=exc),
-                )
-            )
+            problems.append(problem("timezone_required", MAPPING_TIMEZONE_REQUIRED, reason=exc))
     if definition.data_type == "Dropdown" and kind == "bool":
         for names in BOOL_OPTION_NAMES.values():
             if not any(definition.option_id(name) is not None for name in names):
+                option = names[0].capitalize()
+                actual = ", ".join(n for _, n in definition.options)
                 problems.append(
-                    MappingProblem(
-                        code="missing_option",
-                        field=field,
-                        metric=metric,
-                        expected=names[0].capitalize(),
-                        actual=", ".join(n for _, n in definition.options),
-                        message=MAPPING_MISSING_OPTION.format(
-                            field=field, option=names[0].capitalize(), metric=label
-                        ),
-                    )
+                    problem("missing_option", MAPPING_MISSING_OPTION, expected=option, actual=actual, option=option)
                 )
     return problems
 
